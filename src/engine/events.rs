@@ -1,0 +1,779 @@
+//! CAMEO-coded events: who did what to whom, when and where.
+//!
+//! A shallow, dictionary-driven coder in the spirit of TABARI/PETRARCH but without a parse:
+//! triggers come from `data/event_dictionary.tsv` (lemma patterns, longest match wins) and the
+//! actors from the clause around the trigger. Sentences are cut into clauses at commas,
+//! semicolons and subordinators ("that", "if", "where", "while"), because news packs several
+//! events into one sentence ("..., where Kyiv agreed to a ceasefire with Russia, and the US
+//! pledged to resume aid"). Conventions relied on:
+//! - the source is the clause subject: the first actor of the trigger's clause, or of the
+//!   nearest earlier clause that has one ("Rubio confirmed that during negotiations with ...");
+//! - the target follows the trigger ("urging Russia", "against Russia", "with Russia",
+//!   "between X and Y"); "in X" only places the event;
+//! - an event noun ("talks", "meeting") is an event only when its participants are named with
+//!   it, so "if negotiations fail" codes nothing;
+//! - an event reported inside the complement of an appeal or promise ("pledged to resume
+//!   intelligence sharing") is that appeal or promise, not a second event;
+//! - the same event retold later in the article ("After the US-Ukraine talks in Saudi
+//!   Arabia...") is kept once.
+
+use super::data::{EngineData, PatternItem};
+use super::resolve::MentionIndex;
+use super::text::{lookup_form, TextAnalysis, TokenKind};
+use super::{
+    Actor, Date, Entity, EntityType, Event, Modality, Place, Quote, Span, Temporal, TemporalKind,
+};
+
+/// Words that open a new clause inside a sentence.
+const CLAUSE_OPENERS: &[&str] = &[
+    "that", "if", "unless", "where", "while", "whereas", "when", "because", "although", "but",
+    "whether",
+];
+
+/// Prepositions that introduce a place, not a participant.
+const PLACE_PREPOSITIONS: &[&str] = &["in", "at", "near", "inside", "across", "throughout"];
+
+/// Words that may stand between a trigger and its TARGET slot: "visit the Ukrainian capital".
+const TARGET_FILLERS: &[&str] = &["the", "a", "an", "its", "their", "his", "her", "neighbouring", "neighboring"];
+
+const NEGATIONS: &[&str] = &["not", "n't", "never", "no"];
+const INTENT_MARKERS: &[&str] = &[
+    "would", "will", "could", "may", "might", "shall", "plan", "plans", "planned", "want",
+    "wants", "ready", "intend", "intends", "hope", "hopes", "hoped", "expect", "expects",
+    "should", "to",
+];
+
+/// Event roots whose infinitive complement restates the same event: appeals (02), promises
+/// (03), demands (10), rejections (12) and threats (13).
+const COMPLEMENT_TAKING_ROOTS: &[&str] = &["02", "03", "10", "12", "13"];
+
+#[derive(Debug, Clone)]
+struct Match {
+    pattern: usize,
+    first: usize,
+    /// Exclusive.
+    end: usize,
+    specificity: usize,
+    target: Option<usize>,
+}
+
+/// What makes two coded events the same happening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    root: String,
+    /// The acting entity, except for symmetric consultations.
+    source_entity: Option<String>,
+    /// Source and target countries (ordered for symmetric consultations).
+    actors: (String, String),
+    place: Option<String>,
+    time: Option<String>,
+}
+
+impl Identity {
+    /// The same event told twice: same root, actor countries and acting entity, and no conflicting place or
+    /// date (a retelling often drops them: "after the talks with Kyiv").
+    fn same_event(&self, other: &Identity) -> bool {
+        let compatible = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        };
+        self.root == other.root
+            && self.source_entity == other.source_entity
+            && self.actors == other.actors
+            && compatible(&self.place, &other.place)
+            && compatible(&self.time, &other.time)
+    }
+}
+
+/// The lemma candidates of each token of one sentence.
+struct SentenceLemmas {
+    first: usize,
+    lemmas: Vec<Vec<String>>,
+}
+
+impl SentenceLemmas {
+    fn at(&self, i: usize) -> &[String] {
+        i.checked_sub(self.first)
+            .and_then(|k| self.lemmas.get(k))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A mention that can act in an event, with its CAMEO code.
+#[derive(Debug, Clone)]
+struct ActorMention {
+    first: usize,
+    end: usize,
+    entity: Option<usize>,
+    code: String,
+    name: String,
+}
+
+/// Codes the events of the article.
+pub fn extract(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    entities: &[Entity],
+    quotes: &[Quote],
+    temporals: &[Temporal],
+    _published: Option<Date>,
+) -> Vec<Event> {
+    let coder = Coder {
+        data,
+        text,
+        entities,
+        index: MentionIndex::new(text, entities),
+        quotes,
+        temporals,
+    };
+    let mut events = Vec::new();
+    let mut seen: Vec<Identity> = Vec::new();
+    for sentence in 0..text.sentences.len() {
+        for event in coder.code_sentence(sentence) {
+            let identity = coder.identity(&event);
+            if !seen.iter().any(|s| s.same_event(&identity)) {
+                seen.push(identity);
+                events.push(event);
+            }
+        }
+    }
+    for (n, event) in events.iter_mut().enumerate() {
+        event.id = format!("v{}", n + 1);
+    }
+    events
+}
+
+struct Coder<'d, 't, 'a, 'e> {
+    data: &'d EngineData,
+    text: &'t TextAnalysis<'a>,
+    entities: &'e [Entity],
+    index: MentionIndex,
+    quotes: &'e [Quote],
+    temporals: &'e [Temporal],
+}
+
+impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
+    fn word(&self, i: usize) -> &'a str {
+        self.text.token_text(i)
+    }
+
+    fn lower(&self, i: usize) -> String {
+        lookup_form(self.word(i)).to_lowercase()
+    }
+
+    fn identity(&self, event: &Event) -> Identity {
+        let country = |a: &Actor| a.code.chars().take(3).collect::<String>();
+        let source = event.source.as_ref().map_or(String::new(), country);
+        let target = event.target.as_ref().map_or(String::new(), country);
+        // Consultations are symmetric: a meeting of X with Y is one of Y with X.
+        let (a, b) = if event.root_code == "04" && target < source {
+            (target, source)
+        } else {
+            (source, target)
+        };
+        // A consultation retold is the same meeting whichever side's official is the subject;
+        // an appeal, threat or promise is one actor's act.
+        let symmetric = event.root_code == "04";
+        Identity {
+            root: event.root_code.clone(),
+            source_entity: if symmetric {
+                None
+            } else {
+                event.source.as_ref().and_then(|a| a.entity_id.clone())
+            },
+            actors: (a, b),
+            place: event.location.as_ref().map(|p| p.name.clone()),
+            time: event.time.as_ref().map(|t| t.value.clone()),
+        }
+    }
+
+    fn code_sentence(&self, sentence: usize) -> Vec<Event> {
+        let Some(s) = self.text.sentences.get(sentence) else {
+            return Vec::new();
+        };
+        let (first, end) = (s.first_token, s.end_token);
+        let lemmas = SentenceLemmas {
+            first,
+            lemmas: (first..end)
+                .map(|i| match self.text.tokens.get(i).map(|t| t.kind) {
+                    Some(TokenKind::Word) => self.data.lemma_candidates(self.word(i)),
+                    _ => Vec::new(),
+                })
+                .collect(),
+        };
+        let clause = self.clauses(first, end);
+        let clause_of = |i: usize| i.checked_sub(first).and_then(|k| clause.get(k)).copied().unwrap_or(0);
+        let actors = self.actors(first, end);
+
+        // Trigger matches, most specific first, without overlaps.
+        let mut matches = Vec::new();
+        for i in first..end {
+            for lemma in lemmas.at(i) {
+                for &p in self.data.event_index.get(lemma).map_or(&[][..], Vec::as_slice) {
+                    if let Some(m) = self.match_pattern(p, i, end, &lemmas, &actors) {
+                        matches.push(m);
+                    }
+                }
+            }
+        }
+        matches.sort_by(|a, b| b.specificity.cmp(&a.specificity).then(a.first.cmp(&b.first)));
+        let mut chosen: Vec<Match> = Vec::new();
+        for m in matches {
+            if chosen.iter().all(|c| m.end <= c.first || m.first >= c.end) {
+                chosen.push(m);
+            }
+        }
+        chosen.sort_by_key(|m| m.first);
+
+        let sentence_span = self.text.token_range_span(first, end.saturating_sub(1));
+        let bilateral = self.bilateral_pairs(first, end, &actors);
+        let mut events = Vec::new();
+        for (k, m) in chosen.iter().enumerate() {
+            let Some(pattern) = self.data.event_patterns.get(m.pattern) else {
+                continue;
+            };
+            if self.restates_earlier(&chosen[..k], m, clause_of(m.first)) {
+                continue;
+            }
+            let (source, target) = if pattern.noun {
+                match self.noun_participants(m, first, end, &actors, &clause_of) {
+                    Some(pair) => pair,
+                    None => continue,
+                }
+            } else {
+                let source = self.subject(m.first, first, &actors, &clause_of);
+                let target = match m.target {
+                    Some(t) => actors.get(t).cloned(),
+                    None => self.object(m, end, &actors, &clause_of, source.as_ref()),
+                };
+                (source, target)
+            };
+            let source = source.or_else(|| self.speaker_actor(m.first));
+            let Some(source) = source else {
+                continue;
+            };
+            let target = target.or_else(|| {
+                bilateral
+                    .iter()
+                    .find_map(|(a, b)| {
+                        if a.code == source.code {
+                            Some(b.clone())
+                        } else if b.code == source.code {
+                            Some(a.clone())
+                        } else {
+                            None
+                        }
+                    })
+            });
+            let Some(target) = target else {
+                continue;
+            };
+            let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1)) else {
+                continue;
+            };
+            let Some(span) = sentence_span else {
+                continue;
+            };
+            let root_code: String = pattern.code.chars().take(2).collect();
+            let cameo = self
+                .data
+                .cameo
+                .get(&pattern.code)
+                .or_else(|| self.data.cameo.get(&root_code));
+            events.push(Event {
+                id: String::new(),
+                code: pattern.code.clone(),
+                root_code,
+                quad_class: cameo.map_or(0, |c| c.quad_class),
+                goldstein: cameo.map_or(0.0, |c| c.goldstein),
+                source: Some(self.actor(&source)),
+                target: Some(self.actor(&target)),
+                trigger: self.text.span_text(trigger_span).to_string(),
+                trigger_span,
+                span,
+                time: self.time_in(span),
+                location: self.location(m, first, end),
+                modality: self.modality(m, first, &clause_of),
+                quote_id: self.quote_at(trigger_span),
+                confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9),
+            });
+        }
+        events
+    }
+
+    /// Clause number of each token of the sentence `[first, end)`.
+    fn clauses(&self, first: usize, end: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(end.saturating_sub(first));
+        let mut clause = 0;
+        for i in first..end {
+            let word = self.word(i);
+            let lower = self.lower(i);
+            let punct_boundary = matches!(word, "," | ";" | ":" | "(" | ")" | "—" | "–");
+            if punct_boundary || CLAUSE_OPENERS.contains(&lower.as_str()) {
+                clause += 1;
+            }
+            out.push(clause);
+        }
+        out
+    }
+
+    /// Mentions in the sentence that can act: entities with an actor code, minus outlets and
+    /// anything named inside an "according to ..." attribution.
+    fn actors(&self, first: usize, end: usize) -> Vec<ActorMention> {
+        let mut attribution_until = first;
+        let mut out = Vec::new();
+        for i in first..end {
+            if self.lower(i) == "according" && self.lower(i + 1) == "to" {
+                attribution_until = (i..end).find(|&k| self.word(k) == ",").unwrap_or(i + 2);
+            }
+        }
+        let mut first_attribution = None;
+        for i in first..end {
+            if self.lower(i) == "according" && self.lower(i + 1) == "to" {
+                first_attribution = Some(i);
+                break;
+            }
+        }
+        let mentions: Vec<_> = self.index.within(first, end).collect();
+        for (k, &(m_first, m_end, e, _)) in mentions.iter().enumerate() {
+            // "US Secretary of State Marco Rubio": the country qualifies the person, who is the
+            // actor.
+            let qualifies_person = mentions.get(k + 1).is_some_and(|&(n_first, _, n, _)| {
+                n_first >= m_end
+                    && n_first <= m_end + 5
+                    && self.entities.get(n).is_some_and(|x| x.entity_type == EntityType::Person)
+                    && self.entities.get(e).is_some_and(|x| x.entity_type != EntityType::Person)
+                    && (m_end..n_first).all(|i| {
+                        self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Word)
+                    })
+            });
+            if qualifies_person {
+                continue;
+            }
+            if let Some(a) = first_attribution {
+                if m_first > a && m_first < attribution_until {
+                    continue;
+                }
+            }
+            let Some(entity) = self.entities.get(e) else {
+                continue;
+            };
+            if entity.actor_code.as_deref().is_some_and(|c| c.ends_with("MED")) {
+                continue;
+            }
+            let Some(code) = entity.actor_code.clone() else {
+                continue;
+            };
+            out.push(ActorMention {
+                first: m_first,
+                end: m_end,
+                entity: Some(e),
+                code,
+                name: entity.name.clone(),
+            });
+        }
+        out
+    }
+
+    fn actor(&self, mention: &ActorMention) -> Actor {
+        Actor {
+            entity_id: mention
+                .entity
+                .and_then(|e| self.entities.get(e))
+                .map(|e| e.id.clone()),
+            name: mention.name.clone(),
+            code: mention.code.clone(),
+        }
+    }
+
+    fn is_place_object(&self, mention: &ActorMention) -> bool {
+        mention
+            .first
+            .checked_sub(1)
+            .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+    }
+
+    fn match_pattern(
+        &self,
+        pattern: usize,
+        start: usize,
+        end: usize,
+        lemmas: &SentenceLemmas,
+        actors: &[ActorMention],
+    ) -> Option<Match> {
+        let items = &self.data.event_patterns.get(pattern)?.items;
+        let mut target = None;
+        let stop = self.match_items(items.get(1..)?, start + 1, end, lemmas, actors, &mut target)?;
+        let words = items.iter().filter(|i| matches!(i, PatternItem::Word(_))).count();
+        Some(Match {
+            pattern,
+            first: start,
+            end: stop,
+            specificity: words * 2 + usize::from(target.is_some()),
+            target,
+        })
+    }
+
+    /// Matches pattern items from token `i`; returns the end of the match.
+    fn match_items(
+        &self,
+        items: &[PatternItem],
+        i: usize,
+        end: usize,
+        lemmas: &SentenceLemmas,
+        actors: &[ActorMention],
+        target: &mut Option<usize>,
+    ) -> Option<usize> {
+        let Some((item, rest)) = items.split_first() else {
+            return Some(i);
+        };
+        match item {
+            PatternItem::Word(w) => {
+                if i < end && lemmas.at(i).iter().any(|l| l == w) {
+                    self.match_items(rest, i + 1, end, lemmas, actors, target)
+                } else {
+                    None
+                }
+            }
+            PatternItem::Gap => {
+                for skip in 0..=4 {
+                    let k = i + skip;
+                    if k > end {
+                        break;
+                    }
+                    if skip > 0 {
+                        let crossed = k - 1;
+                        if matches!(self.word(crossed), "," | ";" | ":" | "." | "?" | "!") {
+                            break;
+                        }
+                    }
+                    if let Some(stop) = self.match_items(rest, k, end, lemmas, actors, target) {
+                        return Some(stop);
+                    }
+                }
+                None
+            }
+            PatternItem::Target => {
+                let mut k = i;
+                while k < end && k < i + 3 && TARGET_FILLERS.contains(&self.lower(k).as_str()) {
+                    k += 1;
+                }
+                let found = actors.iter().position(|a| a.first == k)?;
+                let stop = actors.get(found)?.end;
+                *target = Some(found);
+                self.match_items(rest, stop, end, lemmas, actors, target)
+            }
+        }
+    }
+
+    /// A trigger inside the infinitive complement of an earlier appeal or promise in the same
+    /// clause chain restates it ("pledged to resume intelligence sharing").
+    fn restates_earlier(&self, earlier: &[Match], m: &Match, _clause: usize) -> bool {
+        let mut k = m.first;
+        let mut after_to = false;
+        for _ in 0..3 {
+            let Some(p) = k.checked_sub(1) else {
+                break;
+            };
+            let lower = self.lower(p);
+            if lower == "to" {
+                after_to = true;
+                break;
+            }
+            if self.text.tokens.get(p).map(|t| t.kind) != Some(TokenKind::Word) || lower.ends_with("ly") {
+                k = p;
+                if self.text.tokens.get(p).map(|t| t.kind) != Some(TokenKind::Word) {
+                    break;
+                }
+                continue;
+            }
+            break;
+        }
+        if !after_to {
+            return false;
+        }
+        earlier.iter().any(|e| {
+            let root: String = self
+                .data
+                .event_patterns
+                .get(e.pattern)
+                .map(|p| p.code.chars().take(2).collect())
+                .unwrap_or_default();
+            COMPLEMENT_TAKING_ROOTS.contains(&root.as_str())
+                && m.first > e.first
+                && !(e.end..m.first).any(|i| matches!(self.word(i), ";" | "." ))
+        })
+    }
+
+    /// The clause subject before the trigger: the first actor of its clause, else of the
+    /// nearest earlier clause that has one (a place after "in" never is).
+    fn subject(
+        &self,
+        trigger: usize,
+        first: usize,
+        actors: &[ActorMention],
+        clause_of: &dyn Fn(usize) -> usize,
+    ) -> Option<ActorMention> {
+        let candidates: Vec<&ActorMention> = actors
+            .iter()
+            .filter(|a| a.first >= first && a.end <= trigger && !self.is_place_object(a))
+            .collect();
+        let mut clause = clause_of(trigger);
+        loop {
+            if let Some(a) = candidates.iter().find(|a| clause_of(a.first) == clause) {
+                return Some((*a).clone());
+            }
+            if clause == 0 {
+                return None;
+            }
+            clause -= 1;
+        }
+    }
+
+    /// The target after a verb trigger in its clause: the first actor of another country than
+    /// the source, not a place.
+    fn object(
+        &self,
+        m: &Match,
+        end: usize,
+        actors: &[ActorMention],
+        clause_of: &dyn Fn(usize) -> usize,
+        source: Option<&ActorMention>,
+    ) -> Option<ActorMention> {
+        let clause = clause_of(m.first);
+        // A complement clause belongs to the verb: "expressed hope that Russia would agree".
+        let complement = (m.end < end && self.lower(m.end) == "that").then(|| clause_of(m.end));
+        let country = |a: &ActorMention| a.code.chars().take(3).collect::<String>();
+        let source_country = source.map(country);
+        actors
+            .iter()
+            .filter(|a| a.first >= m.first && a.first < end)
+            .filter(|a| clause_of(a.first) == clause || Some(clause_of(a.first)) == complement)
+            .filter(|a| !self.is_place_object(a))
+            .find(|a| Some(country(a)) != source_country)
+            .cloned()
+    }
+
+    /// Participants of an event noun: "between X and Y", "X-Y talks", "Russian attack on X",
+    /// "talks with X" (source: the clause subject).
+    fn noun_participants(
+        &self,
+        m: &Match,
+        first: usize,
+        end: usize,
+        actors: &[ActorMention],
+        clause_of: &dyn Fn(usize) -> usize,
+    ) -> Option<(Option<ActorMention>, Option<ActorMention>)> {
+        // "between Ukrainian and American delegations"
+        let window_end = (m.end + 6).min(end);
+        if let Some(b) = (m.end..window_end).find(|&i| self.lower(i) == "between") {
+            let after: Vec<&ActorMention> = actors.iter().filter(|a| a.first > b && a.first < (b + 8).min(end)).collect();
+            if let (Some(x), Some(y)) = (after.first(), after.get(1)) {
+                return Some((Some((*x).clone()), Some((*y).clone())));
+            }
+        }
+        // "US-Ukraine talks", "Russian-Ukrainian negotiations", "the Russian attack"
+        let before: Vec<&ActorMention> = actors
+            .iter()
+            .filter(|a| a.end <= m.first && a.end + 2 >= m.first && a.first >= first)
+            .collect();
+        let target_after = m.target.and_then(|t| actors.get(t)).cloned().or_else(|| {
+            (m.end..(m.end + 2).min(end))
+                .find(|&i| matches!(self.lower(i).as_str(), "with" | "on" | "against" | "to"))
+                .and_then(|p| {
+                    actors
+                        .iter()
+                        .find(|a| a.first > p && a.first <= p + 3 && clause_of(a.first) == clause_of(p))
+                        .cloned()
+                })
+        });
+        if let Some(last) = before.last() {
+            let pair = actors.iter().position(|a| a.first == last.first).and_then(|k| {
+                let previous = actors.get(k.checked_sub(1)?)?;
+                let dash = previous.end;
+                (previous.end + 1 == last.first && matches!(self.word(dash), "-" | "–" | "—"))
+                    .then(|| previous.clone())
+            });
+            if let Some(previous) = pair {
+                return Some((Some(previous), Some((*last).clone())));
+            }
+            if let Some(target) = target_after {
+                return Some((Some((*last).clone()), Some(target)));
+            }
+        }
+        let target = target_after?;
+        Some((self.subject(m.first, first, actors, clause_of), Some(target)))
+    }
+
+    /// Pairs named together as the two sides of the sentence's talks or relations: "between X
+    /// and Y", "X-Y". A party acting afterwards without a named target acts towards the other.
+    fn bilateral_pairs(&self, first: usize, end: usize, actors: &[ActorMention]) -> Vec<(ActorMention, ActorMention)> {
+        let mut pairs = Vec::new();
+        for i in first..end {
+            if self.lower(i) == "between" {
+                let after: Vec<&ActorMention> = actors.iter().filter(|a| a.first > i && a.first < (i + 8).min(end)).collect();
+                if let (Some(x), Some(y)) = (after.first(), after.get(1)) {
+                    pairs.push(((*x).clone(), (*y).clone()));
+                }
+            }
+        }
+        for w in actors.windows(2) {
+            if let [a, b] = w {
+                if a.end + 1 == b.first && matches!(self.word(a.end), "-" | "–") {
+                    pairs.push((a.clone(), b.clone()));
+                }
+            }
+        }
+        pairs
+    }
+
+    /// Inside a quotation, the speaker is the actor of "we"/"I" and of events without a named
+    /// subject.
+    fn speaker_actor(&self, token: usize) -> Option<ActorMention> {
+        let span = self.text.tokens.get(token)?.span();
+        let quote = self.quotes.iter().find(|q| {
+            q.span.field == span.field && q.span.start <= span.start && span.end <= q.span.end
+        })?;
+        let speaker = quote.speaker.as_ref()?;
+        let (e, entity) = self
+            .entities
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.id == speaker.entity_id)?;
+        Some(ActorMention {
+            first: token,
+            end: token,
+            entity: Some(e),
+            code: entity.actor_code.clone()?,
+            name: entity.name.clone(),
+        })
+    }
+
+    fn quote_at(&self, span: Span) -> Option<String> {
+        self.quotes
+            .iter()
+            .filter(|q| q.kind != super::QuoteKind::Indirect)
+            .find(|q| q.span.field == span.field && q.span.start <= span.start && span.end <= q.span.end)
+            .map(|q| q.id.clone())
+    }
+
+    fn time_in(&self, sentence: Span) -> Option<Temporal> {
+        self.temporals
+            .iter()
+            .find(|t| {
+                t.kind == TemporalKind::Date
+                    && t.span.field == sentence.field
+                    && t.span.start >= sentence.start
+                    && t.span.end <= sentence.end
+            })
+            .cloned()
+    }
+
+    /// "in Jeddah", "in Saudi Arabia": the nearest place phrase after the trigger, else before.
+    fn location(&self, m: &Match, first: usize, end: usize) -> Option<Place> {
+        let places: Vec<(usize, usize)> = self
+            .index
+            .within(first, end)
+            .filter(|(f, _, e, _)| {
+                f.checked_sub(1).is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+                    && self.entities.get(*e).is_some_and(|x| {
+                        matches!(x.entity_type, EntityType::Gpe | EntityType::Location | EntityType::Facility)
+                    })
+            })
+            .map(|(f, _, e, _)| (f, e))
+            .collect();
+        let chosen = places
+            .iter()
+            .find(|(f, _)| *f >= m.end)
+            .or_else(|| places.iter().rev().find(|(f, _)| *f < m.first))?;
+        let entity = self.entities.get(chosen.1)?;
+        Some(Place {
+            entity_id: Some(entity.id.clone()),
+            name: entity.name.clone(),
+            country_code: entity.country_code.clone(),
+        })
+    }
+
+    fn modality(&self, m: &Match, first: usize, clause_of: &dyn Fn(usize) -> usize) -> Modality {
+        let clause = clause_of(m.first);
+        let clause_start = (first..m.first).find(|&i| clause_of(i) == clause).unwrap_or(m.first);
+        let opener = self.lower(clause_start);
+        let window: Vec<String> = (m.first.saturating_sub(4).max(clause_start)..m.first)
+            .map(|i| self.lower(i))
+            .collect();
+        if window.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
+            return Modality::Negated;
+        }
+        if opener == "if" || opener == "unless" || opener == "whether" {
+            return Modality::Hypothetical;
+        }
+        if window.iter().any(|w| INTENT_MARKERS.contains(&w.as_str())) {
+            return Modality::Intended;
+        }
+        Modality::Asserted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::engine::Document;
+
+    fn events(body: &str) -> Vec<(String, String, String)> {
+        let engine = Engine::new().expect("engine");
+        let analysis = engine.analyze(&Document { title: "", body, published: None });
+        analysis
+            .events
+            .into_iter()
+            .map(|e| {
+                (
+                    e.root_code,
+                    e.source.map(|a| a.code).unwrap_or_default(),
+                    e.target.map(|a| a.code).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    fn triple(a: &str, b: &str, c: &str) -> (String, String, String) {
+        (a.to_string(), b.to_string(), c.to_string())
+    }
+
+    #[test]
+    fn subject_is_source_and_object_is_target() {
+        assert_eq!(events("Washington is urging Russia to cease all hostilities."), [triple("02", "USA", "RUS")]);
+        assert_eq!(events("Russia urged Washington to act."), [triple("02", "RUS", "USA")]);
+    }
+
+    #[test]
+    fn clauses_give_each_event_its_own_actors() {
+        let found = events(
+            "On March 11, a meeting between Ukrainian and American delegations took place in Jeddah, \
+             where Kyiv agreed to a 30-day ceasefire with Russia, and the US pledged to resume \
+             intelligence sharing.",
+        );
+        assert!(found.contains(&triple("04", "UKR", "USA")));
+        assert!(found.contains(&triple("08", "UKR", "RUS")));
+        assert!(found.contains(&triple("03", "USA", "UKR")));
+        assert_eq!(found.len(), 3);
+    }
+
+    #[test]
+    fn event_nouns_need_participants_and_places_are_not_targets() {
+        assert!(events("Sanctions will follow if negotiations fail.").is_empty());
+        assert!(events("Russia would agree to a ceasefire in Ukraine.").is_empty());
+    }
+
+    #[test]
+    fn negation_and_hypotheticals_set_modality() {
+        let engine = Engine::new().expect("engine");
+        let analysis = engine.analyze(&Document {
+            title: "",
+            body: "Moscow did not attack Kyiv. If Russia attacks Ukraine, Washington will respond.",
+            published: None,
+        });
+        let modalities: Vec<Modality> = analysis.events.iter().map(|e| e.modality).collect();
+        assert_eq!(modalities, [Modality::Negated, Modality::Hypothetical]);
+    }
+}

@@ -1,0 +1,565 @@
+//! Proper-name mentions: gazetteer lookup plus capitalised-sequence rules.
+//!
+//! This is the rule-based first version (a statistical tagger comes later). It leans on how
+//! English news writes names:
+//! - names are capitalised, but so is the first word of every sentence, quotation and
+//!   headline, so a capitalised word there counts only with other evidence (a gazetteer entry,
+//!   a given name, the same word capitalised mid-sentence elsewhere in the article, or a second
+//!   capitalised word after it);
+//! - titles stand before names ("US President Donald Trump", "White House National Security
+//!   Advisor Mike Waltz") and are not part of them: the title is recorded on the mention, and
+//!   the country or organisation in front of the title ("US", "White House") is a mention of
+//!   its own;
+//! - after the first full mention a person is called by surname ("Trump"), so a single word
+//!   that ends a person's full name elsewhere in the article is that person;
+//! - an unknown single capitalised word is only trusted when its context says what it is
+//!   ("in Jeddah", "Peskov said"): an empty answer beats a wrong type.
+
+use std::collections::HashSet;
+
+use super::data::{EngineData, HeadType, KnownKind, NameSense, ReportingKind, TitleInfo};
+use super::text::{is_capitalised, lookup_form, TextAnalysis, TokenKind};
+use super::{EntityType, Span};
+
+/// A title phrase standing before a person's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TitlePhrase {
+    pub span: Span,
+    /// As written, with its country or organisation: "US President".
+    pub text: String,
+    /// Lower-case lexicon key: "president", "secretary of state".
+    pub key: String,
+    pub role: Option<String>,
+    /// Country of the qualifier in front of the title ("US" -> USA).
+    pub country: Option<String>,
+    /// Actor code of an organisation qualifier ("White House" -> USAGOV).
+    pub org_actor: Option<String>,
+}
+
+/// One proper-name mention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameMention {
+    pub span: Span,
+    pub first_token: usize,
+    /// Exclusive.
+    pub end_token: usize,
+    pub text: String,
+    pub entity_type: EntityType,
+    /// The gazetteer entity, when the name is a known one.
+    pub known: Option<NameSense>,
+    /// The title before a person's name.
+    pub title: Option<TitlePhrase>,
+}
+
+/// Words that join the parts of one name: "Bank of England", "Mohammed bin Salman".
+const NAME_CONNECTORS: &[&str] = &[
+    "al", "bin", "da", "de", "del", "der", "di", "dos", "du", "ibn", "la", "le", "of", "van",
+    "von",
+];
+
+/// Capitalised words that are dates, not names.
+const CALENDAR_WORDS: &[&str] = &[
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Jan.", "Feb.", "Mar.", "Apr.", "Aug.", "Sept.", "Sep.", "Oct.",
+    "Nov.", "Dec.",
+];
+
+/// Prepositions after which an unknown capitalised word is a place: "in Jeddah".
+const LOCATIVE_PREPOSITIONS: &[&str] = &["in", "near", "outside", "from", "to", "at"];
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Known {
+        first: usize,
+        end: usize,
+        sense: NameSense,
+    },
+    Title {
+        first: usize,
+        end: usize,
+        key: String,
+        info: TitleInfo,
+    },
+    Name {
+        first: usize,
+        end: usize,
+        /// Clause-initial single word without other evidence yet: kept only if the article
+        /// confirms it (a person's surname).
+        weak: bool,
+    },
+}
+
+/// Finds the proper-name mentions of the article, in reading order.
+pub fn recognize(data: &EngineData, text: &TextAnalysis<'_>) -> Vec<NameMention> {
+    let recognizer = Recognizer::new(data, text);
+    let mut segments = Vec::new();
+    for sentence in &text.sentences {
+        recognizer.segment(sentence.first_token, sentence.end_token, &mut segments);
+    }
+    recognizer.classify(&segments)
+}
+
+struct Recognizer<'d, 't, 'a> {
+    data: &'d EngineData,
+    text: &'t TextAnalysis<'a>,
+    /// Words seen capitalised where capitals mean something (mid-sentence, not in headlines).
+    mid_sentence_capitals: HashSet<&'a str>,
+}
+
+impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
+    fn new(data: &'d EngineData, text: &'t TextAnalysis<'a>) -> Self {
+        let mut mid_sentence_capitals = HashSet::new();
+        for (i, token) in text.tokens.iter().enumerate() {
+            let headline = text
+                .paragraphs
+                .get(token.paragraph)
+                .is_some_and(|p| p.headline_case);
+            if token.kind == TokenKind::Word && !token.clause_initial && !headline {
+                let word = text.token_text(i);
+                if is_capitalised(word) {
+                    mid_sentence_capitals.insert(word);
+                }
+            }
+        }
+        Recognizer {
+            data,
+            text,
+            mid_sentence_capitals,
+        }
+    }
+
+    fn word(&self, i: usize) -> &'a str {
+        self.text.token_text(i)
+    }
+
+    fn is_word(&self, i: usize) -> bool {
+        self.text
+            .tokens
+            .get(i)
+            .is_some_and(|t| t.kind == TokenKind::Word)
+    }
+
+    /// Joins the lookup forms of tokens `[first, end)` with single spaces, as lexicon phrases
+    /// are keyed.
+    fn key(&self, first: usize, end: usize, lower: bool) -> String {
+        let mut key = String::new();
+        for i in first..end {
+            if i > first {
+                key.push(' ');
+            }
+            let form = lookup_form(self.word(i));
+            if lower {
+                key.push_str(&form.to_lowercase());
+            } else {
+                key.push_str(&form);
+            }
+        }
+        key
+    }
+
+    /// The longest gazetteer name starting at token `i` (case-sensitive: "US" is the country,
+    /// "us" the pronoun).
+    fn match_known(&self, i: usize, end: usize) -> Option<(usize, NameSense)> {
+        let first = lookup_form(self.word(i));
+        let longest = *self.data.name_first_tokens.get(&first)?;
+        let mut n = longest.min(end.saturating_sub(i));
+        while n > 0 {
+            if let Some(senses) = self.data.lookup_name(&self.key(i, i + n, false)) {
+                if let Some(sense) = senses.first() {
+                    return Some((n, *sense));
+                }
+            }
+            n -= 1;
+        }
+        None
+    }
+
+    /// The longest title starting at token `i` (case-insensitive).
+    fn match_title(&self, i: usize, end: usize) -> Option<(usize, String, TitleInfo)> {
+        let first = lookup_form(self.word(i)).to_lowercase();
+        let longest = *self.data.title_first_tokens.get(&first)?;
+        let mut n = longest.min(end.saturating_sub(i));
+        while n > 0 {
+            let key = self.key(i, i + n, true);
+            if let Some(info) = self.data.titles.get(&key) {
+                return Some((n, key, info.clone()));
+            }
+            n -= 1;
+        }
+        None
+    }
+
+    fn is_common(&self, word: &str) -> bool {
+        self.data
+            .common_words
+            .contains(&lookup_form(word).to_lowercase())
+    }
+
+    /// A capitalised word that may be (part of) a name, whatever its position.
+    fn is_name_word(&self, i: usize) -> bool {
+        if !self.is_word(i) {
+            return false;
+        }
+        let word = self.word(i);
+        is_capitalised(word) && !CALENDAR_WORDS.contains(&word) && !self.is_common(word)
+    }
+
+    /// Whether a name may start at `i`: a capitalised word, with extra evidence where capitals
+    /// are not informative. Returns `Some(weak)`.
+    fn name_start(&self, i: usize) -> Option<bool> {
+        if !self.is_name_word(i) {
+            return None;
+        }
+        let token = self.text.tokens.get(i)?;
+        let headline = self
+            .text
+            .paragraphs
+            .get(token.paragraph)
+            .is_some_and(|p| p.headline_case);
+        if !token.clause_initial && !headline {
+            return Some(false);
+        }
+        let word = self.word(i);
+        let evidence = self.data.given_names.contains(&lookup_form(word))
+            || self.mid_sentence_capitals.contains(word)
+            || (self.is_name_word(i + 1)
+                && self.text.tokens.get(i + 1).is_some_and(|t| t.space_before)
+                && !headline);
+        Some(!evidence)
+    }
+
+    fn segment(&self, first: usize, end: usize, out: &mut Vec<Segment>) {
+        let mut i = first;
+        while i < end {
+            if !self.is_word(i) {
+                i += 1;
+                continue;
+            }
+            if let Some((n, sense)) = self.match_known(i, end) {
+                out.push(Segment::Known {
+                    first: i,
+                    end: i + n,
+                    sense,
+                });
+                i += n;
+                continue;
+            }
+            if let Some((n, key, info)) = self.match_title(i, end) {
+                out.push(Segment::Title {
+                    first: i,
+                    end: i + n,
+                    key,
+                    info,
+                });
+                i += n;
+                continue;
+            }
+            if let Some(weak) = self.name_start(i) {
+                let stop = self.extend_name(i, end);
+                out.push(Segment::Name {
+                    first: i,
+                    end: stop,
+                    weak: weak && stop == i + 1,
+                });
+                i = stop;
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    /// The end of a name starting at `first`: further capitalised words, connectors between
+    /// capitalised words, and hyphens glued on both sides ("Al-Qaeda").
+    fn extend_name(&self, first: usize, end: usize) -> usize {
+        let mut stop = first + 1;
+        while stop < end {
+            let token = match self.text.tokens.get(stop) {
+                Some(t) => t,
+                None => break,
+            };
+            if self.is_name_word(stop)
+                && token.space_before
+                && self.match_known(stop, end).is_none()
+                && self.match_title(stop, end).is_none()
+            {
+                stop += 1;
+                continue;
+            }
+            let word = self.word(stop);
+            let next_glued = self
+                .text
+                .tokens
+                .get(stop + 1)
+                .is_some_and(|t| !t.space_before);
+            if token.kind == TokenKind::Dash
+                && !token.space_before
+                && next_glued
+                && self.is_name_word(stop + 1)
+                && self.match_known(stop + 1, end).is_none()
+            {
+                stop += 2;
+                continue;
+            }
+            if NAME_CONNECTORS.contains(&word)
+                && self.is_name_word(stop + 1)
+                && self.match_known(stop + 1, end).is_none()
+            {
+                stop += 2;
+                continue;
+            }
+            break;
+        }
+        stop
+    }
+
+    fn span_of(&self, first: usize, end: usize) -> Option<(Span, String)> {
+        let span = self.text.token_range_span(first, end.checked_sub(1)?)?;
+        Some((span, self.text.span_text(span).to_string()))
+    }
+
+    fn classify(&self, segments: &[Segment]) -> Vec<NameMention> {
+        // Surnames and first names of people introduced with a full name or a title.
+        let mut person_words: HashSet<&str> = HashSet::new();
+        for (k, segment) in segments.iter().enumerate() {
+            if let Segment::Name { first, end, .. } = *segment {
+                if self.person_evidence(segments, k, first, end) {
+                    for i in first..end {
+                        if self.is_name_word(i) {
+                            person_words.insert(self.word(i));
+                        }
+                    }
+                }
+            }
+        }
+        let mut mentions = Vec::new();
+        for (k, segment) in segments.iter().enumerate() {
+            match segment {
+                Segment::Known { first, end, sense } => {
+                    let Some(entity) = self.data.entities.get(sense.entity) else {
+                        continue;
+                    };
+                    let Some((span, text)) = self.span_of(*first, *end) else {
+                        continue;
+                    };
+                    mentions.push(NameMention {
+                        span,
+                        first_token: *first,
+                        end_token: *end,
+                        text,
+                        entity_type: entity.entity_type,
+                        known: Some(*sense),
+                        title: None,
+                    });
+                }
+                Segment::Title { .. } => {}
+                Segment::Name { first, end, weak } => {
+                    let (first, end) = (*first, *end);
+                    let single = end == first + 1;
+                    let entity_type = if self.person_evidence(segments, k, first, end)
+                        || (single && person_words.contains(self.word(first)))
+                    {
+                        Some(EntityType::Person)
+                    } else if *weak {
+                        None
+                    } else {
+                        self.guess_type(first, end)
+                    };
+                    let Some(entity_type) = entity_type else {
+                        continue;
+                    };
+                    let Some((span, text)) = self.span_of(first, end) else {
+                        continue;
+                    };
+                    let title = if entity_type == EntityType::Person {
+                        self.title_before(segments, k, first)
+                    } else {
+                        None
+                    };
+                    mentions.push(NameMention {
+                        span,
+                        first_token: first,
+                        end_token: end,
+                        text,
+                        entity_type,
+                        known: None,
+                        title,
+                    });
+                }
+            }
+        }
+        mentions
+    }
+
+    /// Strong signs that a name is a person's: a title right before it, or a given name
+    /// followed by more of the name.
+    fn person_evidence(&self, segments: &[Segment], k: usize, first: usize, end: usize) -> bool {
+        if self.title_segment_before(segments, k, first).is_some() {
+            return true;
+        }
+        if self.name_head(end).is_some() {
+            return false;
+        }
+        end > first + 1 && self.data.given_names.contains(&lookup_form(self.word(first)))
+    }
+
+    fn title_segment_before<'s>(
+        &self,
+        segments: &'s [Segment],
+        k: usize,
+        first: usize,
+    ) -> Option<&'s Segment> {
+        let previous = segments.get(k.checked_sub(1)?)?;
+        match previous {
+            Segment::Title { end, info, .. } if *end == first && info.before_name => {
+                Some(previous)
+            }
+            _ => None,
+        }
+    }
+
+    fn title_before(&self, segments: &[Segment], k: usize, first: usize) -> Option<TitlePhrase> {
+        let Segment::Title {
+            first: title_first,
+            end: title_end,
+            key,
+            info,
+        } = self.title_segment_before(segments, k, first)?
+        else {
+            return None;
+        };
+        // "US President", "White House National Security Advisor": the qualifier right before
+        // the title says whose official the person is.
+        let mut phrase_first = *title_first;
+        let mut country = None;
+        let mut org_actor = None;
+        if let Some(Segment::Known {
+            first: known_first,
+            end: known_end,
+            sense,
+        }) = k.checked_sub(2).and_then(|p| segments.get(p))
+        {
+            if known_end == title_first {
+                if let Some(entity) = self.data.entities.get(sense.entity) {
+                    phrase_first = *known_first;
+                    country = entity.country.clone();
+                    if matches!(entity.kind, KnownKind::Organization(_)) {
+                        org_actor = entity.actor_code.clone();
+                    }
+                }
+            }
+        }
+        let (span, text) = self.span_of(phrase_first, *title_end)?;
+        Some(TitlePhrase {
+            span,
+            text,
+            key: key.clone(),
+            role: info.role.clone(),
+            country,
+            org_actor,
+        })
+    }
+
+    fn name_head(&self, end: usize) -> Option<HeadType> {
+        let last = self.word(end.checked_sub(1)?);
+        self.data.name_heads.get(last).copied()
+    }
+
+    /// The type of a name without person evidence, from its head word and context.
+    fn guess_type(&self, first: usize, end: usize) -> Option<EntityType> {
+        match self.name_head(end) {
+            Some(HeadType::Organization) => return Some(EntityType::Organization),
+            Some(HeadType::Location) => return Some(EntityType::Location),
+            Some(HeadType::Facility) => return Some(EntityType::Facility),
+            None => {}
+        }
+        let next_is_speech = self.speech_verb_at(end) || self.speech_verb_at(end + 1);
+        if next_is_speech {
+            return Some(EntityType::Person);
+        }
+        let previous = first
+            .checked_sub(1)
+            .map(|p| self.word(p).to_lowercase())
+            .unwrap_or_default();
+        if LOCATIVE_PREPOSITIONS.contains(&previous.as_str()) && end == first + 1 {
+            return Some(EntityType::Gpe);
+        }
+        let word = self.word(first);
+        let all_caps = word.chars().count() >= 2 && word.chars().all(|c| c.is_uppercase());
+        if end == first + 1 && all_caps {
+            return Some(EntityType::Organization);
+        }
+        if end > first + 1 {
+            let has_of = (first..end).any(|i| self.word(i) == "of");
+            return Some(if has_of {
+                EntityType::Organization
+            } else {
+                EntityType::Person
+            });
+        }
+        None
+    }
+
+    fn speech_verb_at(&self, i: usize) -> bool {
+        if !self.is_word(i) {
+            return false;
+        }
+        self.data
+            .lemma_candidates(self.word(i))
+            .iter()
+            .any(|l| self.data.reporting_verbs.get(l) == Some(&ReportingKind::Speech))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(body: &str) -> Vec<(String, EntityType)> {
+        let data = EngineData::embedded().expect("data");
+        let text = TextAnalysis::new("", body);
+        recognize(&data, &text)
+            .into_iter()
+            .map(|m| (m.text, m.entity_type))
+            .collect()
+    }
+
+    #[test]
+    fn strips_titles_and_keeps_the_country_mention() {
+        let data = EngineData::embedded().expect("data");
+        let text = TextAnalysis::new("", "US President Donald Trump said so.");
+        let mentions = recognize(&data, &text);
+        let texts: Vec<&str> = mentions.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["US", "Donald Trump"]);
+        let title = mentions[1].title.as_ref().expect("title");
+        assert_eq!(title.text, "US President");
+        assert_eq!(title.country.as_deref(), Some("USA"));
+    }
+
+    #[test]
+    fn hyphenated_countries_are_two_mentions() {
+        assert_eq!(
+            names("The US-Ukraine talks ended."),
+            [("US".to_string(), EntityType::Gpe), ("Ukraine".to_string(), EntityType::Gpe)]
+        );
+    }
+
+    #[test]
+    fn sentence_initial_ordinary_words_are_not_names() {
+        assert!(names("However, nothing happened. What preceded this? Meanwhile it rained.").is_empty());
+    }
+
+    #[test]
+    fn surnames_and_demonyms_are_recognised() {
+        let found = names("Marco Rubio spoke. Rubio said Ukrainians and Americans agreed.");
+        assert!(found.contains(&("Rubio".to_string(), EntityType::Person)));
+        assert!(found.contains(&("Ukrainians".to_string(), EntityType::Norp)));
+    }
+
+    #[test]
+    fn context_types_unknown_words() {
+        let found = names("Talks were held in Zarqovia, Peskovich said.");
+        assert!(found.contains(&("Zarqovia".to_string(), EntityType::Gpe)));
+        assert!(found.contains(&("Peskovich".to_string(), EntityType::Person)));
+    }
+}

@@ -1,0 +1,631 @@
+//! Direct, partial and indirect quotes with their speakers, and the outlets an article cites.
+//!
+//! Quotations are found from the marks, pairing an opening mark with the next closing one in
+//! the same paragraph; single marks inside a double-quoted passage are nested quotes and stay
+//! part of the text. News conventions the speaker rules rely on:
+//! - the attribution sits in the quote's own sentence, after it (`"...," he told reporters`,
+//!   `"...," said Rubio`, `"...," the US president stressed`) or before it (`X said: "..."`,
+//!   `X noted that "..."`, `warned of "devastating" sanctions`), or a headline puts the speaker
+//!   first with a colon (`Trump: "..."`);
+//! - the speaker mention is resolved through the entity pipeline, so "he", "the politician"
+//!   and "Rubio" all give the canonical "Marco Rubio";
+//! - a paragraph that is only a quotation continues the previous quote's speaker when nobody
+//!   else was named in between; otherwise an unattributed quote keeps an empty speaker;
+//! - a multi-paragraph quotation leaves its closing mark off every paragraph but the last, and
+//!   each continuing paragraph opens with a quotation mark;
+//! - "according to X", "X reported" and "This was reported by X" name the outlet that relays a
+//!   passage: they become citations, and the source of quotes in the same sentence (or, when
+//!   that sentence relays none, in the next).
+
+use super::data::{EngineData, OrgKind, KnownKind, ReportingKind};
+use super::resolve::MentionIndex;
+use super::text::{lookup_form, TextAnalysis, TokenKind};
+use super::{Citation, Entity, EntityType, MentionKind, Quote, QuoteKind, Span, Speaker};
+
+/// A quoted passage: its marks and the content tokens between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteRegion {
+    pub open_token: usize,
+    /// None when the passage continues into the next paragraph.
+    pub close_token: Option<usize>,
+    /// Content tokens `[first, end)`.
+    pub first: usize,
+    pub end: usize,
+}
+
+fn is_double_mark(text: &str) -> bool {
+    matches!(text, "\"" | "“" | "”" | "„" | "«" | "»" | "‟")
+}
+
+fn is_single_mark(text: &str) -> bool {
+    matches!(text, "'" | "‘" | "’" | "‚" | "‹" | "›")
+}
+
+/// The top-level quoted passages of the article, in reading order.
+pub fn find_quote_regions(text: &TextAnalysis<'_>) -> Vec<QuoteRegion> {
+    let mut regions = Vec::new();
+    for paragraph in &text.paragraphs {
+        let mut open: Option<(usize, bool)> = None;
+        for i in paragraph.first_token..paragraph.end_token {
+            let Some(token) = text.tokens.get(i) else {
+                break;
+            };
+            let mark = text.token_text(i);
+            let double = is_double_mark(mark);
+            let single = is_single_mark(mark);
+            if !double && !single {
+                continue;
+            }
+            match (open, token.kind) {
+                (None, TokenKind::OpenQuote) => open = Some((i, double)),
+                (Some((start, was_double)), TokenKind::CloseQuote) if was_double == double => {
+                    if i > start + 1 {
+                        regions.push(QuoteRegion {
+                            open_token: start,
+                            close_token: Some(i),
+                            first: start + 1,
+                            end: i,
+                        });
+                    }
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        // Only a double-quoted passage runs on into the next paragraph, and only when that
+        // paragraph opens with a quotation mark.
+        if let Some((start, true)) = open {
+            let next_opens = text
+                .paragraphs
+                .get(text.tokens.get(start).map_or(0, |t| t.paragraph) + 1)
+                .and_then(|p| text.tokens.get(p.first_token).map(|t| (p, t)))
+                .is_some_and(|(p, t)| {
+                    t.kind == TokenKind::OpenQuote && is_double_mark(text.token_text(p.first_token))
+                });
+            if next_opens && paragraph.end_token > start + 1 {
+                regions.push(QuoteRegion {
+                    open_token: start,
+                    close_token: None,
+                    first: start + 1,
+                    end: paragraph.end_token,
+                });
+            }
+        }
+    }
+    regions
+}
+
+/// For each token, whether it lies inside a quotation (marks included).
+pub fn quoted_token_mask(text: &TextAnalysis<'_>) -> Vec<bool> {
+    let mut mask = vec![false; text.tokens.len()];
+    for region in find_quote_regions(text) {
+        let last = region.close_token.unwrap_or(region.end.saturating_sub(1));
+        for slot in mask.iter_mut().take(last + 1).skip(region.open_token) {
+            *slot = true;
+        }
+    }
+    mask
+}
+
+struct Extractor<'d, 't, 'a, 'e> {
+    data: &'d EngineData,
+    text: &'t TextAnalysis<'a>,
+    entities: &'e [Entity],
+    index: MentionIndex,
+    quoted: Vec<bool>,
+}
+
+/// A cue found for a quote: the speaker's entity, its mention, and the verb.
+#[derive(Debug, Clone)]
+struct Cue {
+    entity: usize,
+    mention_span: Option<Span>,
+    verb: Option<String>,
+    confidence: f32,
+}
+
+/// Extracts quotes and citations.
+pub fn extract(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    entities: &[Entity],
+) -> (Vec<Quote>, Vec<Citation>) {
+    let extractor = Extractor {
+        data,
+        text,
+        entities,
+        index: MentionIndex::new(text, entities),
+        quoted: quoted_token_mask(text),
+    };
+    let cited = extractor.citation_spans();
+    let quotes = extractor.quotes(&cited);
+    (quotes, cited.into_iter().map(|(c, _, _)| c).collect())
+}
+
+impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
+    fn word(&self, i: usize) -> &'a str {
+        self.text.token_text(i)
+    }
+
+    fn lower(&self, i: usize) -> String {
+        lookup_form(self.word(i)).to_lowercase()
+    }
+
+    fn is_quoted(&self, i: usize) -> bool {
+        self.quoted.get(i).copied().unwrap_or(false)
+    }
+
+    fn reporting_kind(&self, i: usize) -> Option<ReportingKind> {
+        let token = self.text.tokens.get(i)?;
+        // Reporting verbs are lower-case in running text; a capitalised "State" is part of a
+        // title ("Secretary of State"), not the verb.
+        if token.kind != TokenKind::Word || super::text::is_capitalised(self.word(i)) {
+            return None;
+        }
+        self.data
+            .lemma_candidates(self.word(i))
+            .iter()
+            .find_map(|l| self.data.reporting_verbs.get(l).copied())
+    }
+
+    fn is_speech_verb(&self, i: usize) -> bool {
+        self.reporting_kind(i) == Some(ReportingKind::Speech)
+    }
+
+    fn entity(&self, e: usize) -> Option<&'e Entity> {
+        self.entities.get(e)
+    }
+
+    fn is_media(&self, e: usize) -> bool {
+        let Some(entity) = self.entity(e) else {
+            return false;
+        };
+        if entity.entity_type != EntityType::Organization {
+            return false;
+        }
+        self.data.entities.iter().any(|k| {
+            k.name == entity.name && k.kind == KnownKind::Organization(OrgKind::Media)
+        }) || entity
+            .actor_code
+            .as_deref()
+            .is_some_and(|code| code.ends_with("MED"))
+    }
+
+    /// Entities that can speak: people, organisations, places standing for governments.
+    fn can_speak(&self, e: usize) -> bool {
+        self.entity(e).is_some_and(|entity| {
+            matches!(
+                entity.entity_type,
+                EntityType::Person | EntityType::Organization | EntityType::Gpe
+            )
+        })
+    }
+
+    fn speaker_from(&self, cue: &Cue) -> Option<Speaker> {
+        let entity = self.entity(cue.entity)?;
+        Some(Speaker {
+            entity_id: entity.id.clone(),
+            name: entity.name.clone(),
+            mention_span: cue.mention_span,
+        })
+    }
+
+    fn mention_cue(&self, first: usize, end: usize, e: usize, verb: Option<String>, confidence: f32) -> Cue {
+        Cue {
+            entity: e,
+            mention_span: self.text.token_range_span(first, end.saturating_sub(1)),
+            verb,
+            confidence,
+        }
+    }
+
+    /// The speaker named after a quote: `"…," he told reporters`, `"…," said Rubio`,
+    /// `"…," the US president stressed`.
+    fn cue_after(&self, close: usize, sentence_end: usize) -> Option<Cue> {
+        let mut i = close + 1;
+        while i < sentence_end && matches!(self.word(i), "," | "—" | "–" | "-") {
+            i += 1;
+        }
+        if i >= sentence_end {
+            return None;
+        }
+        // Mention then verb, with at most one adverb between: "Rubio also said".
+        if let Some((end, e, _)) = self.index.starting_at(i) {
+            let mut v = end;
+            if v < sentence_end && !self.is_speech_verb(v) && self.text.tokens.get(v).is_some_and(|t| t.kind == TokenKind::Word) {
+                v += 1;
+            }
+            if v < sentence_end && self.is_speech_verb(v) && self.can_speak(e) {
+                return Some(self.mention_cue(i, end, e, Some(self.word(v).to_string()), 0.9));
+            }
+        }
+        // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov".
+        if self.is_speech_verb(i) {
+            let verb = self.word(i).to_string();
+            for j in i + 1..(i + 8).min(sentence_end) {
+                if matches!(self.text.tokens.get(j).map(|t| t.kind), Some(TokenKind::Terminal) | Some(TokenKind::Punct)) {
+                    break;
+                }
+                if let Some((end, e, _)) = self.index.starting_at(j) {
+                    if self.can_speak(e) && !self.is_media(e) {
+                        return Some(self.mention_cue(j, end, e, Some(verb), 0.9));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The speaker named before a quote in its sentence: `Trump: "…"`, `X said: "…"`,
+    /// `X noted that "…"`, `X warned of "devastating" sanctions`.
+    fn cue_before(&self, open: usize, sentence_first: usize) -> Option<Cue> {
+        // Headline style: a name, a colon, the quote.
+        if open >= sentence_first + 2 && self.word(open - 1) == ":" {
+            if let Some(cue) = self.mention_ending_at(open - 1, sentence_first) {
+                if !self.is_speech_verb_before(open - 1, sentence_first) {
+                    return Some(cue);
+                }
+            }
+        }
+        // The nearest reporting verb before the quote, and the subject before that verb.
+        let mut v = open;
+        while v > sentence_first {
+            v -= 1;
+            if self.is_quoted(v) {
+                continue;
+            }
+            if self.is_speech_verb(v) {
+                let verb = self.word(v).to_string();
+                return self.subject_before(v, sentence_first).map(|mut cue| {
+                    cue.verb = Some(verb);
+                    cue
+                });
+            }
+        }
+        None
+    }
+
+    fn is_speech_verb_before(&self, i: usize, first: usize) -> bool {
+        (first..i).any(|k| !self.is_quoted(k) && self.is_speech_verb(k))
+    }
+
+    /// A speaker mention that ends right before token `i`.
+    fn mention_ending_at(&self, i: usize, first: usize) -> Option<Cue> {
+        self.index
+            .within(first, i)
+            .filter(|&(_, end, e, _)| end == i && self.can_speak(e))
+            .last()
+            .map(|(f, end, e, _)| self.mention_cue(f, end, e, None, 0.85))
+    }
+
+    /// The subject of the reporting verb at `v`: the nearest speaking mention before it that
+    /// is not inside a quotation, preferring a person when an organisation or place stands
+    /// closer only as part of a source phrase.
+    fn subject_before(&self, v: usize, first: usize) -> Option<Cue> {
+        let mentions: Vec<_> = self
+            .index
+            .within(first, v)
+            .filter(|&(f, _, e, _)| !self.is_quoted(f) && self.can_speak(e))
+            .collect();
+        // The mention that ends last, and of those the outermost: "The US Secretary of State"
+        // rather than the "US" inside it.
+        let (f, end, e, kind) = *mentions
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        // "The Guardian reported that Rubio said": an outlet reports, it does not speak.
+        if self.is_media(e) && self.reporting_kind(v) == Some(ReportingKind::Report) {
+            return None;
+        }
+        let confidence = if kind == MentionKind::Proper { 0.85 } else { 0.8 };
+        Some(self.mention_cue(f, end, e, None, confidence))
+    }
+
+    fn sentence_bounds(&self, token: usize) -> (usize, usize) {
+        let sentence = self.text.tokens.get(token).map_or(0, |t| t.sentence);
+        self.text
+            .sentences
+            .get(sentence)
+            .map_or((token, token + 1), |s| (s.first_token, s.end_token))
+    }
+
+    fn quotes(&self, citations: &[(Citation, usize, usize)]) -> Vec<Quote> {
+        let regions = find_quote_regions(self.text);
+        let mut quotes: Vec<Quote> = Vec::new();
+        let mut previous: Option<(usize, Option<Cue>)> = None;
+        let mut k = 0;
+        while k < regions.len() {
+            // A multi-paragraph quotation: regions without a close mark continue in the next.
+            let start = k;
+            let mut last = k;
+            while regions.get(last).is_some_and(|r| r.close_token.is_none()) && last + 1 < regions.len() {
+                last += 1;
+            }
+            let (Some(first_region), Some(last_region)) = (regions.get(k), regions.get(last)) else {
+                break;
+            };
+            k = last + 1;
+            let open = first_region.open_token;
+            let close = last_region.close_token.unwrap_or(last_region.end.saturating_sub(1));
+            let (sentence_first, _) = self.sentence_bounds(open);
+            let (_, sentence_end) = self.sentence_bounds(close);
+            let parts = regions.get(start..=last).unwrap_or(&[]);
+            let text_parts: Vec<&str> = parts
+                .iter()
+                .filter_map(|r| self.text.token_range_span(r.first, r.end.saturating_sub(1)))
+                .map(|span| self.text.span_text(span))
+                .collect();
+            let quote_text = text_parts
+                .join(" ")
+                .trim()
+                .trim_end_matches(',')
+                .trim()
+                .to_string();
+            let words = (first_region.first..last_region.end)
+                .filter(|&i| self.text.tokens.get(i).is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number)))
+                .count();
+            if words == 0 {
+                continue;
+            }
+            let Some(span) = self.text.token_range_span(first_region.first, last_region.end.saturating_sub(1)) else {
+                continue;
+            };
+            let starts_clause = open == sentence_first || (open > 0 && self.word(open - 1) == ":");
+            let kind = if starts_clause && words >= 3 {
+                QuoteKind::Direct
+            } else {
+                QuoteKind::Partial
+            };
+            let mut cue = self
+                .cue_after(close, sentence_end)
+                .or_else(|| self.cue_before(open, sentence_first));
+            // Scare quotes and titles ("the so-called "special operation"") have no cue.
+            if cue.is_none() && kind == QuoteKind::Partial && words <= 3 {
+                continue;
+            }
+            if cue.is_none() {
+                cue = self.continued_speaker(&previous, open);
+            }
+            let source = self.source_for(citations, sentence_first, sentence_end);
+            let paragraph = self.text.tokens.get(open).map_or(0, |t| t.paragraph);
+            previous = Some((paragraph, cue.clone()));
+            let confidence = cue.as_ref().map_or(0.5, |c| c.confidence);
+            quotes.push(Quote {
+                id: String::new(),
+                text: quote_text,
+                span,
+                kind,
+                speaker: cue.as_ref().and_then(|c| self.speaker_from(c)),
+                cue: cue.as_ref().and_then(|c| c.verb.clone()),
+                source,
+                confidence,
+            });
+        }
+        quotes.extend(self.indirect_quotes(citations));
+        quotes.sort_by_key(|q| q.span);
+        for (n, quote) in quotes.iter_mut().enumerate() {
+            quote.id = format!("q{}", n + 1);
+        }
+        quotes
+    }
+
+    /// A quote with no cue of its own continues the previous quote's speaker when it opens its
+    /// paragraph, follows that quote's paragraph directly, and nobody else was named between.
+    fn continued_speaker(&self, previous: &Option<(usize, Option<Cue>)>, open: usize) -> Option<Cue> {
+        let (prev_paragraph, Some(prev_cue)) = previous.as_ref()? else {
+            return None;
+        };
+        let paragraph_index = self.text.tokens.get(open)?.paragraph;
+        let paragraph = self.text.paragraphs.get(paragraph_index)?;
+        if paragraph.first_token != open || paragraph_index > prev_paragraph + 1 {
+            return None;
+        }
+        let between_first = self.text.paragraphs.get(*prev_paragraph)?.first_token;
+        let someone_else = self
+            .index
+            .within(between_first, open)
+            .any(|(f, _, e, _)| {
+                !self.is_quoted(f)
+                    && e != prev_cue.entity
+                    && self.entity(e).is_some_and(|x| x.entity_type == EntityType::Person)
+            });
+        if someone_else {
+            return None;
+        }
+        Some(Cue {
+            confidence: 0.6,
+            mention_span: None,
+            ..prev_cue.clone()
+        })
+    }
+
+    fn source_for(&self, citations: &[(Citation, usize, usize)], first: usize, end: usize) -> Option<String> {
+        if let Some((c, _, _)) = citations.iter().find(|(_, f, _)| *f >= first && *f < end) {
+            return Some(c.source.clone());
+        }
+        // A citation in the sentence just before relays this one only if it relayed no
+        // quotation in its own sentence ("According to Sky News, ... . "…," he said.").
+        let sentence = self.text.tokens.get(first)?.sentence;
+        let previous = self.text.sentences.get(sentence.checked_sub(1)?)?;
+        let relayed_own = (previous.first_token..previous.end_token).any(|i| self.is_quoted(i));
+        if relayed_own {
+            return None;
+        }
+        citations
+            .iter()
+            .find(|(_, f, _)| *f >= previous.first_token && *f < previous.end_token)
+            .map(|(c, _, _)| c.source.clone())
+    }
+
+    /// Outlets cited: "according to X", "X reported", "reported by X", "told X"; with the
+    /// token the cue starts at and the token after it.
+    fn citation_spans(&self) -> Vec<(Citation, usize, usize)> {
+        let mut out = Vec::new();
+        for sentence in &self.text.sentences {
+            let (first, end) = (sentence.first_token, sentence.end_token);
+            for i in first..end {
+                if self.is_quoted(i) {
+                    continue;
+                }
+                let lower = self.lower(i);
+                // "according to (the Russian service of) BBC"
+                if lower == "according" && self.lower(i + 1) == "to" {
+                    if let Some((m_first, m_end, e)) = self.next_mention(i + 2, end, 6) {
+                        if self.is_media(e) || self.entity(e).is_some_and(|x| x.entity_type == EntityType::Organization) {
+                            let _ = m_first;
+                            out.push(self.citation(e, i, m_end, i));
+                        }
+                    }
+                    continue;
+                }
+                // "reported by The Guardian"; "This was reported by X" cites the whole sentence.
+                if self.reporting_kind(i) == Some(ReportingKind::Report) && self.lower(i + 1) == "by" {
+                    if let Some((_, m_end, e)) = self.next_mention(i + 2, end, 4) {
+                        let cue_first = if (first..i).all(|k| matches!(self.lower(k).as_str(), "this" | "it" | "was" | "is" | "has" | "been" | "as")) {
+                            first
+                        } else {
+                            i
+                        };
+                        let cue_end = if m_end + 1 == end && self.text.tokens.get(m_end).is_some_and(|t| t.kind == TokenKind::Terminal) { end } else { m_end };
+                        out.push(self.citation(e, cue_first, cue_end, i));
+                    }
+                    continue;
+                }
+                // "The Guardian reported", "Earlier, The Guardian reported"; "told Reuters".
+                if let Some((m_end, e, _)) = self.index.starting_at(i) {
+                    if self.is_media(e) && self.reporting_kind(m_end).is_some() {
+                        let cue_first = if i > first && self.word(i - 1) == "," { first } else { i };
+                        out.push(self.citation(e, cue_first, m_end + 1, i));
+                    } else if self.is_media(e) && i > first && self.lower(i - 1) == "told" {
+                        out.push(self.citation(e, i - 1, m_end, i));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn next_mention(&self, from: usize, end: usize, within: usize) -> Option<(usize, usize, usize)> {
+        self.index
+            .within(from, (from + within).min(end))
+            .find(|(_, _, e, _)| {
+                self.entity(*e).is_some_and(|x| x.entity_type != EntityType::Norp)
+            })
+            .map(|(f, m_end, e, _)| (f, m_end, e))
+    }
+
+    fn citation(&self, e: usize, first: usize, end: usize, anchor: usize) -> (Citation, usize, usize) {
+        let span = self
+            .text
+            .token_range_span(first, end.saturating_sub(1))
+            .unwrap_or(Span { field: super::Field::Body, start: 0, end: 0 });
+        let entity = self.entity(e);
+        (
+            Citation {
+                source: entity.map(|x| x.name.clone()).unwrap_or_default(),
+                entity_id: entity.map(|x| x.id.clone()),
+                cue: self.text.span_text(span).to_string(),
+                span,
+            },
+            anchor,
+            end,
+        )
+    }
+
+    /// Reported speech without quotation marks: `X said (that) CLAUSE`, `According to X,
+    /// CLAUSE`, and headline `X: CLAUSE`. Clauses that contain quotation marks are left to the
+    /// direct and partial quotes.
+    fn indirect_quotes(&self, _citations: &[(Citation, usize, usize)]) -> Vec<Quote> {
+        let mut out = Vec::new();
+        for sentence in &self.text.sentences {
+            let (first, end) = (sentence.first_token, sentence.end_token);
+            if (first..end).any(|i| self.is_quoted(i)) {
+                continue;
+            }
+            // Headline: "Rubio: Ukraine needs sufficient deterrence".
+            let is_heading = self
+                .text
+                .tokens
+                .get(end.saturating_sub(1))
+                .is_some_and(|t| t.kind != TokenKind::Terminal);
+            if is_heading {
+                if let Some(colon) = (first..end).find(|&i| self.word(i) == ":") {
+                    if let Some(cue) = self.mention_ending_at(colon, first) {
+                        if let Some(q) = self.indirect(cue, colon + 1, end, None) {
+                            out.push(q);
+                        }
+                        continue;
+                    }
+                }
+            }
+            // "According to Rubio, CLAUSE" with a person.
+            if self.lower(first) == "according" && self.lower(first + 1) == "to" {
+                if let Some((m_first, m_end, e)) = self.next_mention(first + 2, end, 4) {
+                    if self.entity(e).is_some_and(|x| x.entity_type == EntityType::Person) && self.word(m_end) == "," {
+                        let cue = self.mention_cue(m_first, m_end, e, Some("according to".to_string()), 0.75);
+                        if let Some(q) = self.indirect(cue, m_end + 1, end, None) {
+                            out.push(q);
+                        }
+                        continue;
+                    }
+                }
+            }
+            for v in first..end {
+                if !self.is_speech_verb(v) || self.word(v).ends_with("ing") {
+                    continue;
+                }
+                let mut c = v + 1;
+                // "told reporters that", "told Reuters that"
+                if self.lower(v) == "told" {
+                    while c < end && c < v + 4 && self.lower(c) != "that" {
+                        c += 1;
+                    }
+                    if self.lower(c) != "that" {
+                        continue;
+                    }
+                }
+                if self.lower(c) == "that" {
+                    c += 1;
+                } else {
+                    let next = self.lower(c);
+                    let opens_clause = matches!(
+                        next.as_str(),
+                        "he" | "she" | "they" | "it" | "we" | "i" | "the" | "there" | "this"
+                    ) || self.index.starting_at(c).is_some();
+                    if !opens_clause {
+                        continue;
+                    }
+                }
+                let Some(cue) = self.subject_before(v, first) else {
+                    continue;
+                };
+                let verb = self.word(v).to_string();
+                if let Some(q) = self.indirect(cue, c, end, Some(verb)) {
+                    out.push(q);
+                }
+                break;
+            }
+        }
+        out
+    }
+
+    fn indirect(&self, cue: Cue, first: usize, end: usize, verb: Option<String>) -> Option<Quote> {
+        let mut last = end.checked_sub(1)?;
+        while last > first && self.text.tokens.get(last).is_some_and(|t| t.kind == TokenKind::Terminal) {
+            last -= 1;
+        }
+        if last < first + 2 {
+            return None;
+        }
+        let span = self.text.token_range_span(first, last)?;
+        Some(Quote {
+            id: String::new(),
+            text: self.text.span_text(span).to_string(),
+            span,
+            kind: QuoteKind::Indirect,
+            speaker: self.speaker_from(&cue),
+            cue: verb.or(cue.verb.clone()),
+            source: None,
+            confidence: cue.confidence * 0.85,
+        })
+    }
+}

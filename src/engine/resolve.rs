@@ -1,0 +1,532 @@
+//! Mentions grouped into entities: one [`Entity`] per real-world thing.
+//!
+//! Resolution walks the article once, in reading order, because news refers back in a fixed
+//! way: a person is introduced with title and full name ("US Secretary of State Marco Rubio"),
+//! then called by surname ("Rubio"), by a role nominal ("the Secretary of State", "the
+//! politician", "The American leader") or by a pronoun ("he"). So:
+//! - proper names merge when one's words contain the other's (Trump / Donald Trump), and
+//!   gazetteer names merge by gazetteer entry (Ukrainian / Ukrainians);
+//! - a definite role nominal links to the most recent person whose title matches it exactly
+//!   ("the US president" -> the person introduced as "US President"), or, for generic role
+//!   nouns ("the politician", "the leader"), the most recent person with the same kind of role;
+//!   a nationality in the nominal must agree with the person's country;
+//! - "he"/"she" outside quotations link to the subject of the sentence if it comes first, else
+//!   to the subject of the nearest earlier sentence that has a person subject (news continues a
+//!   paragraph about the person it last named as subject: `"...," he told reporters`).
+
+use std::collections::HashMap;
+
+use super::data::{EngineData, KnownKind};
+use super::ner::NameMention;
+use super::quotes::quoted_token_mask;
+use super::text::{lookup_form, TextAnalysis, TokenKind};
+use super::{Entity, EntityType, Mention, MentionKind, Span};
+
+/// Pronouns that can refer back to one named person.
+const PERSON_PRONOUNS: &[&str] = &["he", "him", "his", "she", "her"];
+
+/// Determiners that make a role noun refer to someone already named ("the politician").
+const DEFINITE_DETERMINERS: &[&str] = &["the"];
+
+#[derive(Debug, Clone, Default)]
+struct Draft {
+    name: String,
+    entity_type: Option<EntityType>,
+    mentions: Vec<(usize, Mention)>,
+    titles: Vec<String>,
+    title_keys: Vec<String>,
+    roles: Vec<String>,
+    country: Option<String>,
+    actor_code: Option<String>,
+    org_actor: Option<String>,
+    known: Option<usize>,
+    /// Token position of the latest mention, for recency.
+    last_token: usize,
+}
+
+/// Groups the recognised names, role nominals and pronouns into entities.
+pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]) -> Vec<Entity> {
+    let quoted = quoted_token_mask(text);
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut by_known: HashMap<usize, usize> = HashMap::new();
+    let mut by_text: HashMap<(String, u8), usize> = HashMap::new();
+    // The token ranges covered by names, so nominal detection does not re-read them.
+    let mut name_at: HashMap<usize, usize> = HashMap::new();
+    for (n, name) in names.iter().enumerate() {
+        name_at.insert(name.first_token, n);
+    }
+    // The entity each name mention went to, to find sentence subjects.
+    let mut person_at_token: Vec<(usize, usize)> = Vec::new();
+
+    let mut sentence_subject: HashMap<usize, usize> = HashMap::new();
+    let mut last_subject: Option<usize> = None;
+    let mut current_sentence = usize::MAX;
+
+    let mut i = 0;
+    while i < text.tokens.len() {
+        let Some(token) = text.tokens.get(i) else {
+            break;
+        };
+        if token.sentence != current_sentence {
+            if let Some(subject) = sentence_subject.get(&current_sentence) {
+                last_subject = Some(*subject);
+            }
+            current_sentence = token.sentence;
+        }
+        let in_quote = quoted.get(i).copied().unwrap_or(false);
+        if let Some(&n) = name_at.get(&i) {
+            let Some(name) = names.get(n) else {
+                i += 1;
+                continue;
+            };
+            let d = add_name(data, &mut drafts, &mut by_known, &mut by_text, name);
+            if name.entity_type == EntityType::Person {
+                person_at_token.push((i, d));
+                if !in_quote {
+                    sentence_subject.entry(token.sentence).or_insert(d);
+                }
+            }
+            i = name.end_token.max(i + 1);
+            continue;
+        }
+        if in_quote || token.kind != TokenKind::Word {
+            i += 1;
+            continue;
+        }
+        let word = text.token_text(i);
+        let lower = lookup_form(word).to_lowercase();
+        if DEFINITE_DETERMINERS.contains(&lower.as_str()) {
+            if let Some((end, d)) = link_nominal(data, text, names, &name_at, &drafts, i) {
+                if let Some(span) = text.token_range_span(i, end - 1) {
+                    push_mention(&mut drafts, d, i, end, span, text, MentionKind::Nominal);
+                    sentence_subject.entry(token.sentence).or_insert(d);
+                    // A nationality inside the nominal ("The American leader") is still a
+                    // mention of its own, so resolution goes on inside the nominal.
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        if PERSON_PRONOUNS.contains(&lower.as_str()) {
+            let antecedent = match sentence_subject.get(&token.sentence) {
+                Some(subject) => Some(*subject),
+                None => last_subject,
+            };
+            if let Some(d) = antecedent {
+                push_mention(&mut drafts, d, i, i + 1, token.span(), text, MentionKind::Pronoun);
+                if lower == "he" || lower == "she" {
+                    sentence_subject.entry(token.sentence).or_insert(d);
+                }
+            }
+        }
+        i += 1;
+    }
+    finish(drafts)
+}
+
+fn push_mention(
+    drafts: &mut [Draft],
+    d: usize,
+    first: usize,
+    end: usize,
+    span: Span,
+    text: &TextAnalysis<'_>,
+    kind: MentionKind,
+) {
+    if let Some(draft) = drafts.get_mut(d) {
+        draft.mentions.push((
+            first,
+            Mention {
+                text: text.span_text(span).to_string(),
+                span,
+                kind,
+            },
+        ));
+        draft.last_token = draft.last_token.max(end);
+    }
+}
+
+fn add_name(
+    data: &EngineData,
+    drafts: &mut Vec<Draft>,
+    by_known: &mut HashMap<usize, usize>,
+    by_text: &mut HashMap<(String, u8), usize>,
+    name: &NameMention,
+) -> usize {
+    let mention = Mention {
+        text: name.text.clone(),
+        span: name.span,
+        kind: MentionKind::Proper,
+    };
+    let d = if let Some(sense) = name.known {
+        *by_known.entry(sense.entity).or_insert_with(|| {
+            let known = data.entities.get(sense.entity);
+            drafts.push(Draft {
+                name: known.map(|k| k.name.clone()).unwrap_or_default(),
+                entity_type: Some(name.entity_type),
+                country: known.and_then(|k| k.country.clone()),
+                actor_code: known.and_then(|k| k.actor_code.clone()),
+                known: Some(sense.entity),
+                ..Draft::default()
+            });
+            drafts.len() - 1
+        })
+    } else if name.entity_type == EntityType::Person {
+        match find_person(drafts, &name.text) {
+            Some(d) => d,
+            None => {
+                drafts.push(Draft {
+                    name: name.text.clone(),
+                    entity_type: Some(EntityType::Person),
+                    ..Draft::default()
+                });
+                drafts.len() - 1
+            }
+        }
+    } else {
+        let key = (name.text.clone(), type_tag(name.entity_type));
+        *by_text.entry(key).or_insert_with(|| {
+            drafts.push(Draft {
+                name: name.text.clone(),
+                entity_type: Some(name.entity_type),
+                ..Draft::default()
+            });
+            drafts.len() - 1
+        })
+    };
+    if let Some(draft) = drafts.get_mut(d) {
+        // The canonical name is the fullest proper name seen.
+        if name.known.is_none() && name.text.split_whitespace().count() > draft.name.split_whitespace().count() {
+            draft.name = name.text.clone();
+        }
+        if let Some(title) = &name.title {
+            if !draft.titles.contains(&title.text) {
+                draft.titles.push(title.text.clone());
+            }
+            if !draft.title_keys.contains(&title.key) {
+                draft.title_keys.push(title.key.clone());
+            }
+            if let Some(role) = &title.role {
+                if !draft.roles.contains(role) {
+                    draft.roles.push(role.clone());
+                }
+            }
+            if draft.country.is_none() {
+                draft.country = title.country.clone();
+            }
+            if draft.org_actor.is_none() {
+                draft.org_actor = title.org_actor.clone();
+            }
+        }
+        draft.mentions.push((name.first_token, mention));
+        draft.last_token = draft.last_token.max(name.end_token);
+    }
+    d
+}
+
+fn type_tag(entity_type: EntityType) -> u8 {
+    entity_type as u8
+}
+
+/// The person entity a name refers to: one whose name words contain the mention's words, or
+/// are contained in them (a later full name completes an earlier surname); the most recent
+/// wins when two share a surname.
+fn find_person(drafts: &[Draft], text: &str) -> Option<usize> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.entity_type == Some(EntityType::Person) && d.known.is_none())
+        .filter(|(_, d)| {
+            let existing: Vec<&str> = d.name.split_whitespace().collect();
+            let contains = |a: &[&str], b: &[&str]| b.iter().all(|w| a.contains(w));
+            let same_last = existing.last() == words.last();
+            (contains(&existing, &words) && (words.len() > 1 || same_last || existing.len() == 1))
+                || (contains(&words, &existing) && same_last)
+                || (words.len() == 1 && existing.last() == words.first())
+        })
+        .max_by_key(|(_, d)| d.last_token)
+        .map(|(d, _)| d)
+}
+
+/// Reads a definite role nominal starting at the determiner `first` ("the US president",
+/// "The American leader", "the Secretary of State") and links it to a person. Returns the end
+/// token and the draft index.
+fn link_nominal(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    names: &[NameMention],
+    name_at: &HashMap<usize, usize>,
+    drafts: &[Draft],
+    first: usize,
+) -> Option<(usize, usize)> {
+    let mut i = first + 1;
+    let mut nationality: Option<String> = None;
+    // An optional nationality or country before the role: "the US president".
+    if let Some(&n) = name_at.get(&i) {
+        let name = names.get(n)?;
+        let known = data.entities.get(name.known?.entity)?;
+        if !matches!(
+            known.kind,
+            KnownKind::Country | KnownKind::Nationality | KnownKind::Organization(_)
+        ) {
+            return None;
+        }
+        nationality = known.country.clone();
+        i = name.end_token;
+    }
+    let (len, key, info) = match_title_at(data, text, i)?;
+    let end = i + len;
+    // "the US Secretary of State Marco Rubio": the title belongs to the name that follows.
+    if name_at.contains_key(&end) {
+        return None;
+    }
+    // Plural roles ("the officials") are groups, not one of the people named.
+    if key.ends_with('s') && data.titles.contains_key(key.trim_end_matches('s')) {
+        return None;
+    }
+    let role = info.role.clone();
+    let exact_title_needed = info.before_name;
+    let mut best: Option<(u8, usize, usize)> = None;
+    for (d, draft) in drafts.iter().enumerate() {
+        if draft.entity_type != Some(EntityType::Person) || draft.mentions.is_empty() {
+            continue;
+        }
+        if let (Some(wanted), Some(have)) = (&nationality, &draft.country) {
+            if wanted != have {
+                continue;
+            }
+        }
+        let score = if draft.title_keys.contains(&key) {
+            3
+        } else if exact_title_needed {
+            // "the president" is not the Secretary of State.
+            continue;
+        } else {
+            match &role {
+                Some(r) if draft.roles.contains(r) => 2,
+                _ if draft.roles.is_empty() => 1,
+                None => 1,
+                _ => continue,
+            }
+        };
+        let candidate = (score, draft.last_token, d);
+        if best.is_none_or(|b| (candidate.0, candidate.1) > (b.0, b.1)) {
+            best = Some(candidate);
+        }
+    }
+    best.map(|(_, _, d)| (end, d))
+}
+
+fn match_title_at(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    i: usize,
+) -> Option<(usize, String, super::data::TitleInfo)> {
+    let first = lookup_form(text.token_text(i)).to_lowercase();
+    let longest = *data.title_first_tokens.get(&first)?;
+    let mut n = longest;
+    while n > 0 {
+        let key = (i..i + n)
+            .map(|k| lookup_form(text.token_text(k)).to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(info) = data.titles.get(&key) {
+            return Some((n, key, info.clone()));
+        }
+        n -= 1;
+    }
+    None
+}
+
+fn finish(drafts: Vec<Draft>) -> Vec<Entity> {
+    let mut entities: Vec<(usize, Entity)> = drafts
+        .into_iter()
+        .filter_map(|mut draft| {
+            draft.mentions.sort_by_key(|(pos, _)| *pos);
+            let first = draft.mentions.first().map(|(pos, _)| *pos)?;
+            let entity_type = draft.entity_type?;
+            let actor_code = if entity_type == EntityType::Person {
+                person_actor_code(&draft)
+            } else {
+                draft.actor_code.clone()
+            };
+            Some((
+                first,
+                Entity {
+                    id: String::new(),
+                    name: draft.name,
+                    entity_type,
+                    mentions: draft.mentions.into_iter().map(|(_, m)| m).collect(),
+                    salience: 0.0,
+                    titles: draft.titles,
+                    country_code: draft.country,
+                    actor_code,
+                },
+            ))
+        })
+        .collect();
+    entities.sort_by_key(|(first, _)| *first);
+    entities
+        .into_iter()
+        .enumerate()
+        .map(|(k, (_, mut entity))| {
+            entity.id = format!("e{}", k + 1);
+            entity
+        })
+        .collect()
+}
+
+/// CAMEO codes people by the country they serve plus their role: a US secretary of state is
+/// USAGOV; an official of a coded organisation takes its code (White House -> USAGOV).
+fn person_actor_code(draft: &Draft) -> Option<String> {
+    if let Some(org) = &draft.org_actor {
+        return Some(org.clone());
+    }
+    let country = draft.country.as_ref()?;
+    match draft.roles.first() {
+        Some(role) => Some(format!("{country}{role}")),
+        None => Some(country.clone()),
+    }
+}
+
+/// Salience in 0..=1 from how often, how early and in what role an entity is mentioned.
+pub fn score_salience(entities: &mut [Entity], text: &TextAnalysis<'_>) {
+    let total = (text.title.len() + text.body.len()).max(1) as f32;
+    let max_mentions = entities
+        .iter()
+        .map(|e| e.mentions.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f32;
+    for entity in entities.iter_mut() {
+        let frequency = entity.mentions.len() as f32 / max_mentions;
+        let in_title = entity
+            .mentions
+            .iter()
+            .any(|m| m.span.field == super::Field::Title);
+        let first_offset = entity
+            .mentions
+            .iter()
+            .filter(|m| m.span.field == super::Field::Body)
+            .map(|m| m.span.start)
+            .min()
+            .map_or(1.0, |start| start as f32 / total);
+        let earliness = 1.0 - first_offset.clamp(0.0, 1.0);
+        let role = if entity.titles.is_empty() { 0.0 } else { 1.0 };
+        let score = 0.5 * frequency
+            + 0.2 * earliness
+            + 0.2 * f32::from(u8::from(in_title))
+            + 0.1 * role;
+        entity.salience = score.clamp(0.0, 1.0);
+    }
+}
+
+/// Which entity mention covers each token: how quotes and events find speakers and actors.
+#[derive(Debug, Clone, Default)]
+pub struct MentionIndex {
+    /// (first token, end token, entity index, kind), sorted by first token.
+    spans: Vec<(usize, usize, usize, MentionKind)>,
+}
+
+impl MentionIndex {
+    pub fn new(text: &TextAnalysis<'_>, entities: &[Entity]) -> MentionIndex {
+        let mut spans = Vec::new();
+        for (e, entity) in entities.iter().enumerate() {
+            for mention in &entity.mentions {
+                let first = text.token_at_or_after(mention.span.field, mention.span.start);
+                let end = text.token_at_or_after(mention.span.field, mention.span.end);
+                if end > first {
+                    spans.push((first, end, e, mention.kind));
+                }
+            }
+        }
+        spans.sort_by_key(|s| s.0);
+        MentionIndex { spans }
+    }
+
+    /// The mention starting at token `i`, if any: (end token, entity index, kind).
+    pub fn starting_at(&self, i: usize) -> Option<(usize, usize, MentionKind)> {
+        let k = self.spans.partition_point(|s| s.0 < i);
+        self.spans
+            .get(k)
+            .filter(|s| s.0 == i)
+            .map(|s| (s.1, s.2, s.3))
+    }
+
+    /// Mentions starting inside `[first, end)`, in order: (first, end, entity, kind).
+    pub fn within(
+        &self,
+        first: usize,
+        end: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, MentionKind)> + '_ {
+        let k = self.spans.partition_point(|s| s.0 < first);
+        self.spans
+            .get(k..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(move |s| s.0 < end)
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ner;
+
+    fn entities(body: &str) -> Vec<Entity> {
+        let data = EngineData::embedded().expect("data");
+        let text = TextAnalysis::new("", body);
+        let names = ner::recognize(&data, &text);
+        resolve(&data, &text, &names)
+    }
+
+    fn mentions_of<'e>(entities: &'e [Entity], name: &str) -> Vec<&'e str> {
+        entities
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.mentions.iter().map(|m| m.text.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn surnames_titles_and_nominals_join_the_person() {
+        let found = entities(
+            "Trump spoke first.\nUS President Donald Trump said talks went well.\n\
+             The American leader noted that peace was near.\n\"We will see,\" the US president stressed.",
+        );
+        let trump = found.iter().find(|e| e.name == "Donald Trump").expect("Trump");
+        assert_eq!(trump.actor_code.as_deref(), Some("USAGOV"));
+        assert_eq!(trump.titles, ["US President"]);
+        let texts = mentions_of(&found, "Donald Trump");
+        assert!(texts.contains(&"Trump"));
+        assert!(texts.contains(&"The American leader"));
+        assert!(texts.contains(&"the US president"));
+    }
+
+    #[test]
+    fn role_nominals_pick_the_matching_title_and_pronouns_the_subject() {
+        let found = entities(
+            "US President Donald Trump spoke. US Secretary of State Marco Rubio spoke later.\n\
+             The Secretary of State said talks went well.\n\"Fine,\" he told reporters.\n\
+             However, the politician said he would wait.",
+        );
+        let rubio = mentions_of(&found, "Marco Rubio");
+        assert!(rubio.contains(&"The Secretary of State"));
+        assert!(rubio.contains(&"he"));
+        assert!(rubio.contains(&"the politician"));
+        assert!(!mentions_of(&found, "Donald Trump").contains(&"he"));
+    }
+
+    #[test]
+    fn demonyms_share_one_nationality_entity_with_a_country_code() {
+        let found = entities("Ukrainian officials met. Ukrainians cheered in Kyiv.");
+        let norp = found.iter().find(|e| e.name == "Ukrainian").expect("NORP");
+        assert_eq!(norp.entity_type, EntityType::Norp);
+        assert_eq!(norp.mentions.len(), 2);
+        assert_eq!(norp.country_code.as_deref(), Some("UKR"));
+        let kyiv = found.iter().find(|e| e.name == "Kyiv").expect("Kyiv");
+        assert_eq!(kyiv.actor_code.as_deref(), Some("UKR"));
+    }
+}

@@ -1,0 +1,195 @@
+//! The `newsanalysis` command line: parse arguments, call into the library.
+
+use std::{
+    io::{IsTerminal, Write},
+    net::SocketAddr,
+    path::PathBuf,
+};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use newsanalysis::{
+    analysis::analyze_inline,
+    article::{read_article_file, ArticleLimits, ValidArticle},
+    engine::Engine,
+    proto::v1 as pb,
+    server::ServiceLimits,
+    startup::{Application, Settings},
+};
+
+/// Reads news articles and turns them into entities, quotes with speakers and CAMEO events.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gRPC server (newsanalysis.v1.ArticleAnalysisService, health, reflection).
+    Serve(ServeArgs),
+    /// Analyze article files without a server; prints one AnalyzeResponse per file as JSON
+    /// (the proto3 JSON mapping, as grpcurl prints it), one per line.
+    ///
+    /// A .json file is an Article in the proto3 JSON mapping; any other file is plain text whose
+    /// first non-empty line is the title and the rest the body. Articles without an id take the
+    /// file name without its extension.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50051", env = "NEWSANALYSIS_ADDR")]
+    addr: SocketAddr,
+    /// Ingest every file in this directory at start-up (same formats as `analyze`).
+    #[arg(long, value_name = "DIR")]
+    seed_dir: Option<PathBuf>,
+    /// Most articles accepted in one Ingest call.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_batch: u32,
+    /// Largest article body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Largest gRPC message received or sent, in bytes.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    max_message_bytes: usize,
+    /// Events buffered per StreamEvents subscriber.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    stream_buffer: u32,
+    /// Log format. Log level comes from RUST_LOG (default: info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// Article files to analyze.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Pretty-print the JSON (one object per file, indented).
+    #[arg(long)]
+    pretty: bool,
+    /// How span offsets are counted.
+    #[arg(long, value_enum, default_value_t = Offsets::Utf32)]
+    offsets: Offsets,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Offsets {
+    /// UTF-8 bytes.
+    Utf8,
+    /// UTF-16 code units.
+    Utf16,
+    /// Unicode code points.
+    Utf32,
+}
+
+impl From<Offsets> for pb::EncodingType {
+    fn from(offsets: Offsets) -> Self {
+        match offsets {
+            Offsets::Utf8 => pb::EncodingType::Utf8,
+            Offsets::Utf16 => pb::EncodingType::Utf16,
+            Offsets::Utf32 => pb::EncodingType::Utf32,
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Analyze(args) => analyze(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing(args.log_format);
+    let settings = Settings {
+        addr: args.addr,
+        limits: ServiceLimits {
+            max_batch: args.max_batch as usize,
+            article: ArticleLimits {
+                max_body_bytes: args.max_body_bytes,
+            },
+            stream_buffer: args.stream_buffer as usize,
+        },
+        max_message_bytes: args.max_message_bytes,
+        seed_dir: args.seed_dir,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(settings).await?;
+        let shutdown = app.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            shutdown.cancel();
+        });
+        app.run().await?;
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("signal received");
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let engine = Engine::new()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for path in &args.files {
+        let article = read_article_file(path)?;
+        let valid = ValidArticle::parse(article, &ArticleLimits::default())
+            .with_context(|| format!("{} is not a valid article", path.display()))?;
+        let response = pb::AnalyzeResponse {
+            analysis: Some(analyze_inline(&engine, valid, args.offsets.into())),
+        };
+        if args.pretty {
+            serde_json::to_writer_pretty(&mut out, &response)?;
+        } else {
+            serde_json::to_writer(&mut out, &response)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
