@@ -259,15 +259,16 @@ pub fn read_article_file(path: &Path) -> Result<Article, ArticleFileError> {
     Ok(article)
 }
 
-/// Splits plain text into title (first non-empty line) and body (the rest).
+/// Splits plain text into title (first non-empty line) and body (the rest). A text of one line
+/// is all body: analysing it beats rejecting it for an empty body.
 pub fn article_from_text(text: &str) -> Article {
     let trimmed = text.trim_start_matches(['\n', '\r']);
     let (title, body) = match trimmed.split_once('\n') {
-        Some((title, body)) => (title.trim_end_matches('\r'), body),
-        None => ("", trimmed),
+        Some((title, body)) if !body.trim().is_empty() => (title.trim(), body),
+        _ => ("", trimmed),
     };
     Article {
-        title: title.trim().to_string(),
+        title: title.to_string(),
         body: body.to_string(),
         ..Article::default()
     }
@@ -365,5 +366,8 @@ mod tests {
         let a = article_from_text("\nHeadline here\nFirst line.\nSecond line.\n");
         assert_eq!(a.title, "Headline here");
         assert_eq!(a.body, "First line.\nSecond line.\n");
+        let one_line = article_from_text("Kyiv agreed to a ceasefire.\n");
+        assert_eq!(one_line.title, "");
+        assert_eq!(one_line.body, "Kyiv agreed to a ceasefire.\n");
     }
 }

@@ -524,3 +524,63 @@ async fn health_reports_serving() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reflection_v1_and_v1alpha_both_list_the_service() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let server = TestServer::start().await;
+
+    let mut client =
+        v1::server_reflection_client::ServerReflectionClient::new(server.channel.clone());
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut replies = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.next().await.unwrap().unwrap();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        reply.message_response
+    else {
+        panic!("expected a service list, got {reply:?}");
+    };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"newsanalysis.v1.ArticleAnalysisService".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_string()),
+        "{names:?}"
+    );
+
+    let mut client =
+        v1alpha::server_reflection_client::ServerReflectionClient::new(server.channel.clone());
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "newsanalysis.v1.ArticleAnalysisService".into(),
+            ),
+        ),
+    };
+    let mut replies = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.next().await.unwrap().unwrap();
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+        ),
+        "{reply:?}"
+    );
+    server.stop().await;
+}

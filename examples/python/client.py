@@ -39,6 +39,8 @@ def read_article(pb, path):
     """Plain text: first non-empty line is the title, the rest the body (the seed format)."""
     text = Path(path).read_text(encoding="utf-8").lstrip("\r\n")
     title, _, body = text.partition("\n")
+    if not body.strip():  # one line: all body, as the server's own reader does
+        title, body = "", text
     return pb.Article(id=Path(path).stem, title=title.strip(), body=body)
 
 

@@ -604,7 +604,7 @@ pub fn is_capitalised(word: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn words(text: &TextAnalysis<'_>) -> Vec<&str> {
+    fn words<'a>(text: &TextAnalysis<'a>) -> Vec<&'a str> {
         (0..text.tokens.len()).map(|i| text.token_text(i)).collect()
     }
 

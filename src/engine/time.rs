@@ -296,20 +296,25 @@ impl<'t, 'a> Reader<'t, 'a> {
                 return self.push(i, i + 1, TemporalKind::Duration, duration(n, letter, *clock));
             }
         }
-        // Numbers followed by a unit, currency or percent sign.
-        if let Some(n) = self.number_at(i) {
+        // Percentages and amounts of money written with a currency word.
+        if self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Number) {
             let next = self.lower(i + 1);
+            let number = self.word(i).replace(',', "");
             if next == "%" || next == "percent" {
-                return self.push(i, i + 2, TemporalKind::Percent, format!("{}%", self.word(i).replace(',', "")));
+                return self.push(i, i + 2, TemporalKind::Percent, format!("{number}%"));
             }
             if next == "per" && self.lower(i + 2) == "cent" {
-                return self.push(i, i + 3, TemporalKind::Percent, format!("{}%", self.word(i).replace(',', "")));
+                return self.push(i, i + 3, TemporalKind::Percent, format!("{number}%"));
             }
             if let Some((amount, end)) = self.amount_at(i) {
                 if let Some(currency) = lookup(CURRENCY_WORDS, &self.lower(end)) {
                     return self.push(i, end + 1, TemporalKind::Money, format!("{currency} {}", format_amount(amount)));
                 }
             }
+        }
+        // Numbers followed by a unit.
+        if let Some(n) = self.number_at(i) {
+            let next = self.lower(i + 1);
             let unit = next.trim_end_matches('s');
             if let Some((_, letter, clock)) = UNITS.iter().find(|(u, _, _)| *u == unit) {
                 if self.lower(i + 2) == "ago" && self.same_sentence(i, i + 2) {
