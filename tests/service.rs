@@ -206,6 +206,39 @@ async fn reingest_is_idempotent_and_new_content_is_a_new_revision() {
 }
 
 #[tokio::test]
+async fn an_id_repeated_in_one_batch_is_stored_in_request_order() {
+    let server = TestServer::start().await;
+    let mut client = server.client.clone();
+    let first = article(
+        "dup",
+        "",
+        "Kyiv agreed to a ceasefire with Russia on Monday.",
+    );
+    let second = article(
+        "dup",
+        "",
+        "Russia rejected the ceasefire proposal, the Kremlin said.",
+    );
+    let results = ingest(&mut client, vec![first.clone(), second, first]).await;
+    let statuses: Vec<_> = results.iter().map(status_of).collect();
+    assert_eq!(
+        statuses,
+        [
+            pb::IngestStatus::Created,
+            pb::IngestStatus::Updated,
+            pb::IngestStatus::Updated
+        ]
+    );
+    assert_eq!(
+        results.iter().map(|r| r.revision).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let stored = analyze_id(&mut client, "dup", pb::EncodingType::Utf8).await;
+    assert_eq!(stored.article_revision, 3);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn analyze_serves_the_stored_analysis_and_inline_articles_are_not_stored() {
     let server = TestServer::start().await;
     let mut client = server.client.clone();

@@ -21,6 +21,7 @@ const REPORTING_VERBS: &str = include_str!("../../data/reporting_verbs.tsv");
 const COMMON_WORDS: &str = include_str!("../../data/common_words.txt");
 const NAME_HEADS: &str = include_str!("../../data/name_heads.tsv");
 const IRREGULAR_VERBS: &str = include_str!("../../data/irregular_verbs.tsv");
+const AGENT_NOUNS: &str = include_str!("../../data/agent_nouns.tsv");
 
 /// What a gazetteer entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +101,9 @@ pub enum HeadType {
     Organization,
     Location,
     Facility,
+    /// Not a head: a lower-case word after a name that makes it a product ("Patriot
+    /// systems").
+    ProductFollower,
 }
 
 /// One element of an event pattern.
@@ -143,6 +147,8 @@ pub struct EngineData {
     pub name_heads: HashMap<String, HeadType>,
     /// Irregular inflected form -> lemma ("met" -> "meet").
     pub irregular_forms: HashMap<String, String>,
+    /// Group noun lemma -> CAMEO role ("protester" -> CVL, "troop" -> MIL).
+    pub agent_nouns: HashMap<String, String>,
 }
 
 type Fields<'a> = Vec<&'a str>;
@@ -318,11 +324,11 @@ impl EngineData {
                 }
             };
             // A capital stands for its country's government in news ("Washington urged
-            // Moscow"), so it acts with the country's code; other places only locate events.
-            let actor_code = if kind == KnownKind::Capital {
-                country.clone()
-            } else {
-                None
+            // Moscow"); a city or state is its country when attacked or visited ("drones
+            // struck Kharkiv"). Regions, waters and landforms only locate events.
+            let actor_code = match kind {
+                KnownKind::Capital | KnownKind::City | KnownKind::State => country.clone(),
+                _ => None,
             };
             let entity = self.add_entity(KnownEntity {
                 name: name.to_string(),
@@ -462,6 +468,7 @@ impl EngineData {
                 "ORG" => HeadType::Organization,
                 "LOC" => HeadType::Location,
                 "FAC" => HeadType::Facility,
+                "PRODUCT" => HeadType::ProductFollower,
                 other => {
                     return Err(EngineError::Data {
                         file: HEADS,
@@ -471,6 +478,12 @@ impl EngineData {
                 }
             };
             self.name_heads.insert(word.to_string(), head);
+        }
+        const AGENTS: &str = "agent_nouns.tsv";
+        for (line, fields) in rows(AGENT_NOUNS) {
+            let noun = column(AGENTS, line, &fields, 0)?;
+            let role = column(AGENTS, line, &fields, 1)?;
+            self.agent_nouns.insert(noun.to_string(), role.to_string());
         }
         const IRREGULAR: &str = "irregular_verbs.tsv";
         for (line, fields) in rows(IRREGULAR_VERBS) {

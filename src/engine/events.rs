@@ -31,7 +31,7 @@ const CLAUSE_OPENERS: &[&str] = &[
 ];
 
 /// Prepositions that introduce a place, not a participant.
-const PLACE_PREPOSITIONS: &[&str] = &["in", "at", "near", "inside", "across", "throughout"];
+const PLACE_PREPOSITIONS: &[&str] = &["in", "at", "near", "inside", "across", "throughout", "through", "outside"];
 
 /// Words that may stand between a trigger and its TARGET slot: "visit the Ukrainian capital".
 const TARGET_FILLERS: &[&str] = &["the", "a", "an", "its", "their", "his", "her", "neighbouring", "neighboring"];
@@ -118,13 +118,16 @@ pub fn extract(
     temporals: &[Temporal],
     _published: Option<Date>,
 ) -> Vec<Event> {
+    let index = MentionIndex::new(text, entities);
+    let dateline_country = dateline_country(text, entities, &index);
     let coder = Coder {
         data,
         text,
         entities,
-        index: MentionIndex::new(text, entities),
+        index,
         quotes,
         temporals,
+        dateline_country,
     };
     let mut events = Vec::new();
     let mut seen: Vec<Identity> = Vec::new();
@@ -143,6 +146,27 @@ pub fn extract(
     events
 }
 
+/// The country of the dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —"): the
+/// place a wire story is filed from, which unnamed police, protesters and governments in it
+/// belong to unless the text says otherwise.
+fn dateline_country(text: &TextAnalysis<'_>, entities: &[Entity], index: &MentionIndex) -> Option<String> {
+    let paragraph = text.paragraphs.iter().find(|p| p.field == super::Field::Body)?;
+    let (end, e, _) = index.starting_at(paragraph.first_token)?;
+    let entity = entities.get(e)?;
+    if entity.entity_type != EntityType::Gpe || text.token_text(end) != "," {
+        return None;
+    }
+    let window = paragraph.first_token..(paragraph.first_token + 12).min(paragraph.end_token);
+    let has_dateline_mark = window.into_iter().any(|i| {
+        matches!(text.token_text(i), "(" | "—" | "–" | "-")
+    });
+    if has_dateline_mark {
+        entity.country_code.clone()
+    } else {
+        None
+    }
+}
+
 struct Coder<'d, 't, 'a, 'e> {
     data: &'d EngineData,
     text: &'t TextAnalysis<'a>,
@@ -150,6 +174,7 @@ struct Coder<'d, 't, 'a, 'e> {
     index: MentionIndex,
     quotes: &'e [Quote],
     temporals: &'e [Temporal],
+    dateline_country: Option<String>,
 }
 
 impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
@@ -224,6 +249,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             }
         }
         chosen.sort_by_key(|m| m.first);
+        if std::env::var("EVDEBUG").is_ok() { for m in &chosen { eprintln!("MATCH {:?} {:?}", m, self.data.event_patterns.get(m.pattern)); } }
 
         let sentence_span = self.text.token_range_span(first, end.saturating_sub(1));
         let bilateral = self.bilateral_pairs(first, end, &actors);
@@ -241,11 +267,38 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     None => continue,
                 }
             } else {
-                let source = self.subject(m.first, first, &actors, &clause_of);
+                // A verb in a "that" clause has its own subject there or none: in "Moscow
+                // warned Berlin that supplying missiles would...", Moscow supplies nothing.
+                let clause_start = (first..m.first).find(|&i| clause_of(i) == clause_of(m.first));
+                let floor = match clause_start {
+                    Some(c) if self.lower(c) == "that" => c,
+                    _ => first,
+                };
+                let source = self.subject(m.first, floor, &actors, &clause_of);
                 let target = match m.target {
                     Some(t) => actors.get(t).cloned(),
                     None => self.object(m, end, &actors, &clause_of, source.as_ref()),
                 };
+                let root: String = pattern.code.chars().take(2).collect();
+                let target = target.or_else(|| {
+                    match root.as_str() {
+                        // "Russian and Ukrainian delegations met": the two sides of the subject.
+                        "04" => source.as_ref().and_then(|s| self.coordinated_with(s, &actors)),
+                        // A protest without a named target is against the government where it
+                        // takes place.
+                        "14" => self
+                            .sentence_place_country(first, end)
+                            .or_else(|| self.dateline_country.clone())
+                            .map(|country| ActorMention {
+                                first: m.first,
+                                end: m.first,
+                                entity: None,
+                                code: format!("{country}GOV"),
+                                name: format!("{country} government"),
+                            }),
+                        _ => None,
+                    }
+                });
                 (source, target)
             };
             let source = source.or_else(|| self.speaker_actor(m.first));
@@ -343,9 +396,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     && n_first <= m_end + 5
                     && self.entities.get(n).is_some_and(|x| x.entity_type == EntityType::Person)
                     && self.entities.get(e).is_some_and(|x| x.entity_type != EntityType::Person)
-                    && (m_end..n_first).all(|i| {
-                        self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Word)
-                    })
+                    && self.is_title_between(m_end, n_first)
             });
             if qualifies_person {
                 continue;
@@ -372,7 +423,85 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 name: entity.name.clone(),
             });
         }
+        self.add_agents(first, end, &mentions, &mut out);
+        out.sort_by_key(|a| a.first);
         out
+    }
+
+    /// Unnamed groups acting for a country: "Russian drones", "Ukraine's air force", "the
+    /// government of Georgia", "Police" in a story filed from Tbilisi.
+    fn add_agents(
+        &self,
+        first: usize,
+        end: usize,
+        mentions: &[(usize, usize, usize, super::MentionKind)],
+        out: &mut Vec<ActorMention>,
+    ) {
+        let sentence_country = self.sentence_place_country(first, end);
+        for i in first..end {
+            if self.text.tokens.get(i).map(|t| t.kind) != Some(TokenKind::Word) {
+                continue;
+            }
+            if mentions.iter().any(|&(f, e, _, _)| f <= i && i < e) {
+                continue;
+            }
+            let Some(role) = self
+                .data
+                .lemma_candidates(self.word(i))
+                .iter()
+                .find_map(|l| self.data.agent_nouns.get(l))
+            else {
+                continue;
+            };
+            // The country named right before ("Russian drones", "Ukraine's forces"), up to
+            // two words back, or "of X" right after.
+            let before = mentions.iter().rev().find(|&&(f, e, _, _)| {
+                e <= i && e + 2 >= i && f >= first && (e..i).all(|k| self.text.tokens.get(k).is_some_and(|t| t.kind == TokenKind::Word))
+            });
+            let after = (self.lower(i + 1) == "of")
+                .then(|| mentions.iter().find(|&&(f, _, _, _)| f == i + 2))
+                .flatten();
+            let named = before.or(after).and_then(|&(_, _, e, _)| self.entities.get(e)).and_then(|x| {
+                matches!(x.entity_type, EntityType::Gpe | EntityType::Norp).then(|| x.country_code.clone()).flatten()
+            });
+            let Some(country) = named.or_else(|| sentence_country.clone()).or_else(|| self.dateline_country.clone()) else {
+                continue;
+            };
+            // The named country is already an actor mention; the agent refines its role.
+            if let Some(&(f, _, _, _)) = before {
+                out.retain(|a| a.first != f);
+            }
+            let start = before.map_or(i, |&(f, _, _, _)| f);
+            out.push(ActorMention {
+                first: start,
+                end: i + 1,
+                entity: None,
+                code: format!("{country}{role}"),
+                name: self.text.token_range_span(start, i).map_or_else(String::new, |sp| self.text.span_text(sp).to_string()),
+            });
+        }
+    }
+
+    /// The country of a place the sentence names with "in/at/near".
+    fn sentence_place_country(&self, first: usize, end: usize) -> Option<String> {
+        self.index
+            .within(first, end)
+            .filter(|(f, _, _, _)| {
+                f.checked_sub(1).is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+            })
+            .find_map(|(_, _, e, _)| self.entities.get(e).and_then(|x| x.country_code.clone()))
+    }
+
+    /// Whether tokens `[first, end)` are exactly one title ("Secretary of State").
+    fn is_title_between(&self, first: usize, end: usize) -> bool {
+        if end <= first {
+            return true;
+        }
+        let key = (first..end)
+            .map(|i| self.lower(i))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.data.titles.contains_key(&key)
     }
 
     fn actor(&self, mention: &ActorMention) -> Actor {
@@ -519,11 +648,12 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .filter(|a| a.first >= first && a.end <= trigger && !self.is_place_object(a))
             .collect();
         let mut clause = clause_of(trigger);
+        let lowest = clause_of(first);
         loop {
             if let Some(a) = candidates.iter().find(|a| clause_of(a.first) == clause) {
                 return Some((*a).clone());
             }
-            if clause == 0 {
+            if clause <= lowest {
                 return None;
             }
             clause -= 1;
@@ -603,6 +733,14 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         }
         let target = target_after?;
         Some((self.subject(m.first, first, actors, clause_of), Some(target)))
+    }
+
+    /// The actor joined to `actor` by "and": "Russian and Ukrainian delegations".
+    fn coordinated_with(&self, actor: &ActorMention, actors: &[ActorMention]) -> Option<ActorMention> {
+        if self.lower(actor.end) != "and" {
+            return None;
+        }
+        actors.iter().find(|a| a.first == actor.end + 1 || (a.first == actor.end + 2 && self.lower(actor.end + 1) == "the")).cloned()
     }
 
     /// Pairs named together as the two sides of the sentence's talks or relations: "between X

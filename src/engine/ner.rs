@@ -68,6 +68,25 @@ const CALENDAR_WORDS: &[&str] = &[
 /// Prepositions after which an unknown capitalised word is a place: "in Jeddah".
 const LOCATIVE_PREPOSITIONS: &[&str] = &["in", "near", "outside", "from", "to", "at"];
 
+#[derive(Debug, Clone, Copy)]
+enum Case {
+    AsWritten,
+    Lower,
+    Title,
+}
+
+fn title_case(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for (k, c) in word.chars().enumerate() {
+        if k == 0 {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 enum Segment {
     Known {
@@ -142,35 +161,47 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
 
     /// Joins the lookup forms of tokens `[first, end)` with single spaces, as lexicon phrases
     /// are keyed.
-    fn key(&self, first: usize, end: usize, lower: bool) -> String {
+    fn key(&self, first: usize, end: usize, case: Case) -> String {
         let mut key = String::new();
         for i in first..end {
             if i > first {
                 key.push(' ');
             }
             let form = lookup_form(self.word(i));
-            if lower {
-                key.push_str(&form.to_lowercase());
-            } else {
-                key.push_str(&form);
+            match case {
+                Case::AsWritten => key.push_str(&form),
+                Case::Lower => key.push_str(&form.to_lowercase()),
+                Case::Title => key.push_str(&title_case(&form)),
             }
         }
         key
     }
 
     /// The longest gazetteer name starting at token `i` (case-sensitive: "US" is the country,
-    /// "us" the pronoun).
+    /// "us" the pronoun). Datelines and shouted headlines write names in capitals ("KYIV,
+    /// June 3"), so an all-capitals word is also tried in title case.
     fn match_known(&self, i: usize, end: usize) -> Option<(usize, NameSense)> {
-        let first = lookup_form(self.word(i));
-        let longest = *self.data.name_first_tokens.get(&first)?;
-        let mut n = longest.min(end.saturating_sub(i));
-        while n > 0 {
-            if let Some(senses) = self.data.lookup_name(&self.key(i, i + n, false)) {
-                if let Some(sense) = senses.first() {
-                    return Some((n, *sense));
+        let word = self.word(i);
+        let shouted = word.chars().count() >= 3 && word.chars().all(|c| c.is_uppercase());
+        let cases: &[Case] = if shouted {
+            &[Case::AsWritten, Case::Title]
+        } else {
+            &[Case::AsWritten]
+        };
+        for &case in cases {
+            let first = self.key(i, i + 1, case);
+            let Some(&longest) = self.data.name_first_tokens.get(&first) else {
+                continue;
+            };
+            let mut n = longest.min(end.saturating_sub(i));
+            while n > 0 {
+                if let Some(senses) = self.data.lookup_name(&self.key(i, i + n, case)) {
+                    if let Some(sense) = senses.first() {
+                        return Some((n, *sense));
+                    }
                 }
+                n -= 1;
             }
-            n -= 1;
         }
         None
     }
@@ -181,7 +212,7 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         let longest = *self.data.title_first_tokens.get(&first)?;
         let mut n = longest.min(end.saturating_sub(i));
         while n > 0 {
-            let key = self.key(i, i + n, true);
+            let key = self.key(i, i + n, Case::Lower);
             if let Some(info) = self.data.titles.get(&key) {
                 return Some((n, key, info.clone()));
             }
@@ -339,6 +370,14 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                     let Some(entity) = self.data.entities.get(sense.entity) else {
                         continue;
                     };
+                    // "U.S. State Department", "Russia's Foreign Ministry": the country that
+                    // opens an organisation's name is a mention of its own, as it is before a
+                    // title ("US President").
+                    if matches!(entity.kind, KnownKind::Organization(_)) && end > &(first + 1) {
+                        if let Some(inner) = self.country_prefix(*first, *end) {
+                            mentions.push(inner);
+                        }
+                    }
                     let Some((span, text)) = self.span_of(*first, *end) else {
                         continue;
                     };
@@ -389,6 +428,24 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             }
         }
         mentions
+    }
+
+    fn country_prefix(&self, first: usize, end: usize) -> Option<NameMention> {
+        let (n, sense) = self.match_known(first, end - 1)?;
+        let entity = self.data.entities.get(sense.entity)?;
+        if !matches!(entity.kind, KnownKind::Country | KnownKind::Nationality) {
+            return None;
+        }
+        let (span, text) = self.span_of(first, first + n)?;
+        Some(NameMention {
+            span,
+            first_token: first,
+            end_token: first + n,
+            text,
+            entity_type: entity.entity_type,
+            known: Some(sense),
+            title: None,
+        })
     }
 
     /// Strong signs that a name is a person's: a title right before it, or a given name
@@ -471,7 +528,18 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             Some(HeadType::Organization) => return Some(EntityType::Organization),
             Some(HeadType::Location) => return Some(EntityType::Location),
             Some(HeadType::Facility) => return Some(EntityType::Facility),
-            None => {}
+            Some(HeadType::ProductFollower) | None => {}
+        }
+        // Weapon systems and models: "Patriot systems", "Taurus missiles", "IRIS-T".
+        let follower = self.word(end);
+        let product_follower = self.data.name_heads.get(follower) == Some(&HeadType::ProductFollower);
+        let model_code = (first..end).any(|i| {
+            let w = self.word(i);
+            self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Dash)
+                || (w.chars().count() <= 2 && w.chars().all(char::is_uppercase) && end > first + 1)
+        });
+        if product_follower || model_code {
+            return Some(EntityType::Product);
         }
         let next_is_speech = self.speech_verb_at(end) || self.speech_verb_at(end + 1);
         if next_is_speech {

@@ -16,11 +16,11 @@ pub use error::{ApiError, ERROR_DOMAIN};
 
 use crate::{
     analysis,
-    article::{ArticleId, ArticleLimits, ValidArticle},
+    article::{ArticleError, ArticleId, ArticleLimits, ValidArticle},
     convert::effective_encoding,
     engine::Engine,
     proto::v1::{self as pb, article_analysis_service_server::ArticleAnalysisService},
-    store::{MemoryStore, PutOutcome},
+    store::{AnalyzedArticle, MemoryStore, PutOutcome},
 };
 
 /// Limits and sizes of the service, set from the command line.
@@ -69,6 +69,10 @@ impl AnalysisService {
 
     /// Validates, analyses and stores a batch; one result per article, in order. Public so that
     /// `--seed-dir` loading goes through exactly the same path as the RPC.
+    ///
+    /// Articles are analysed in parallel but stored in request order, so the log order and the
+    /// outcome of an id repeated within one batch (CREATED, then UPDATED or UNCHANGED) do not
+    /// depend on thread timing.
     pub async fn ingest_articles(
         &self,
         articles: Vec<pb::Article>,
@@ -78,10 +82,14 @@ impl AnalysisService {
         let limits = self.limits.article;
         tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
-            articles
+            let prepared: Vec<Prepared> = articles
                 .into_par_iter()
+                .map(|article| prepare(&engine, &store, &limits, article))
+                .collect();
+            prepared
+                .into_iter()
                 .enumerate()
-                .map(|(index, article)| ingest_one(&engine, &store, &limits, index, article))
+                .map(|(index, prepared)| commit(&store, index, prepared))
                 .collect()
         })
         .await
@@ -89,52 +97,77 @@ impl AnalysisService {
     }
 }
 
-fn ingest_one(
+/// One article of a batch after the parallel phase.
+enum Prepared {
+    Rejected {
+        client_id: String,
+        error: ArticleError,
+    },
+    /// Stored already with this exact content: a retry, no analysis needed.
+    Unchanged {
+        article_id: String,
+        revision: u64,
+    },
+    Analyzed(AnalyzedArticle),
+}
+
+fn prepare(
     engine: &Engine,
     store: &MemoryStore,
     limits: &ArticleLimits,
-    index: usize,
     article: pb::Article,
-) -> pb::IngestResult {
-    let index = u32::try_from(index).unwrap_or(u32::MAX);
+) -> Prepared {
     let client_id = article.id.clone();
-    let valid = match ValidArticle::parse(article, limits) {
-        Ok(valid) => valid,
-        Err(err) => {
-            return pb::IngestResult {
-                article_id: client_id,
-                status: pb::IngestStatus::Rejected as i32,
-                reason: err.to_string(),
-                error_reason: err.reason().to_string(),
-                index,
-                ..pb::IngestResult::default()
-            };
-        }
-    };
-    let article_id = valid.id.to_string();
-    // A retry of stored content needs no analysis at all.
-    if let Some(revision) = store.is_unchanged(&valid) {
-        return pb::IngestResult {
+    match ValidArticle::parse(article, limits) {
+        Err(error) => Prepared::Rejected { client_id, error },
+        Ok(valid) => match store.is_unchanged(&valid) {
+            Some(revision) => Prepared::Unchanged {
+                article_id: valid.id.to_string(),
+                revision,
+            },
+            None => Prepared::Analyzed(analysis::run(engine, valid)),
+        },
+    }
+}
+
+fn commit(store: &MemoryStore, index: usize, prepared: Prepared) -> pb::IngestResult {
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    match prepared {
+        Prepared::Rejected { client_id, error } => pb::IngestResult {
+            article_id: client_id,
+            status: pb::IngestStatus::Rejected as i32,
+            reason: error.to_string(),
+            error_reason: error.reason().to_string(),
+            index,
+            ..pb::IngestResult::default()
+        },
+        Prepared::Unchanged {
+            article_id,
+            revision,
+        } => pb::IngestResult {
             article_id,
             status: pb::IngestStatus::Unchanged as i32,
             revision,
             index,
             ..pb::IngestResult::default()
-        };
-    }
-    let put = store.put(analysis::run(engine, valid));
-    let status = match put.outcome {
-        PutOutcome::Created => pb::IngestStatus::Created,
-        PutOutcome::Updated => pb::IngestStatus::Updated,
-        PutOutcome::Unchanged => pb::IngestStatus::Unchanged,
-    };
-    pb::IngestResult {
-        article_id,
-        status: status as i32,
-        event_count: u32::try_from(put.events_appended).unwrap_or(u32::MAX),
-        revision: put.revision,
-        index,
-        ..pb::IngestResult::default()
+        },
+        Prepared::Analyzed(analyzed) => {
+            let article_id = analyzed.article.id.to_string();
+            let put = store.put(analyzed);
+            let status = match put.outcome {
+                PutOutcome::Created => pb::IngestStatus::Created,
+                PutOutcome::Updated => pb::IngestStatus::Updated,
+                PutOutcome::Unchanged => pb::IngestStatus::Unchanged,
+            };
+            pb::IngestResult {
+                article_id,
+                status: status as i32,
+                event_count: u32::try_from(put.events_appended).unwrap_or(u32::MAX),
+                revision: put.revision,
+                index,
+                ..pb::IngestResult::default()
+            }
+        }
     }
 }
 
