@@ -13,6 +13,8 @@ const PROTOS: &[&str] = &[
     "proto/newsanalysis/v1/article_analysis_service.proto",
 ];
 
+const ANALYZE_RESPONSE: &str = ".newsanalysis.v1.AnalyzeResponse";
+
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=proto");
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
@@ -27,6 +29,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     tonic_prost_build::configure()
         .compile_well_known_types(true)
         .extern_path(".google.protobuf", "::pbjson_types")
+        // Hand-written (src/proto/v1/analyze_response.rs) so cached analyses go out pre-encoded.
+        .extern_path(ANALYZE_RESPONSE, "crate::proto::v1::AnalyzeResponse")
         .btree_map(".")
         .emit_rerun_if_changed(false)
         .compile_fds(descriptors)?;
@@ -34,6 +38,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
         .extern_path(".google.protobuf", "::pbjson_types")
+        .exclude([ANALYZE_RESPONSE])
         .btree_map(["."])
         .build(&[".newsanalysis"])?;
     Ok(())

@@ -1,9 +1,12 @@
 //! Running the engine on a validated article and rendering the result as proto.
 //!
 //! One path for every caller: Ingest stores what [`run`] returns, Analyze of a stored article
-//! renders that stored result (no re-run), inline Analyze and the CLI run and render at once.
+//! sends that stored result, encoded once (no re-run), inline Analyze and the CLI run and render at once.
 
 use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use prost::Message;
 
 use crate::{
     article::ValidArticle,
@@ -35,17 +38,21 @@ pub fn run(engine: &Engine, article: ValidArticle) -> AnalyzedArticle {
     }
 }
 
-/// The proto analysis of a stored article, spans in `encoding`.
-pub fn render_stored(stored: &StoredArticle, encoding: pb::EncodingType) -> pb::Analysis {
-    let meta = AnalysisMeta {
-        article_id: stored.article.id.clone(),
-        article_revision: stored.revision,
-        engine_version: stored.engine_version.clone(),
-        analyzed_at: stored.analyzed_at,
-        processing_time: stored.processing_time,
-    };
-    ProtoConverter::new(&stored.article.title, &stored.article.body, encoding)
-        .analysis(&stored.analysis, &meta)
+/// The encoded proto analysis of a stored article, spans in `encoding`; made once per encoding.
+pub fn encoded_stored(stored: &StoredArticle, encoding: pb::EncodingType) -> Bytes {
+    stored.encoded(encoding, || {
+        let meta = AnalysisMeta {
+            article_id: stored.article.id.clone(),
+            article_revision: stored.revision,
+            engine_version: stored.engine_version.clone(),
+            analyzed_at: stored.analyzed_at,
+            processing_time: stored.processing_time,
+        };
+        ProtoConverter::new(&stored.article.title, &stored.article.body, encoding)
+            .analysis(&stored.analysis, &meta)
+            .encode_to_vec()
+            .into()
+    })
 }
 
 /// Analyses an article that is not stored (inline Analyze, the CLI), spans in `encoding`.

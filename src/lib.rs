@@ -25,16 +25,4 @@ pub mod server;
 pub mod startup;
 pub mod store;
 
-/// Generated from `proto/newsanalysis/v1/` by `build.rs`.
-pub mod proto {
-    #![allow(clippy::all, missing_docs)]
-
-    pub mod v1 {
-        tonic::include_proto!("newsanalysis.v1");
-        include!(concat!(env!("OUT_DIR"), "/newsanalysis.v1.serde.rs"));
-    }
-
-    /// Encoded descriptors of the proto files (and their imports), served by reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/newsanalysis_descriptor.bin"));
-}
+pub mod proto;

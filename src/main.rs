@@ -181,9 +181,8 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         let article = read_article_file(path)?;
         let valid = ValidArticle::parse(article, &ArticleLimits::default())
             .with_context(|| format!("{} is not a valid article", path.display()))?;
-        let response = pb::AnalyzeResponse {
-            analysis: Some(analyze_inline(&engine, valid, args.offsets.into())),
-        };
+        let response =
+            pb::AnalyzeResponse::new(analyze_inline(&engine, valid, args.offsets.into()));
         if args.pretty {
             serde_json::to_writer_pretty(&mut out, &response)?;
         } else {

@@ -612,7 +612,11 @@ impl EngineData {
                 let mut chars = stem.chars().rev();
                 if let (Some(a), Some(b)) = (chars.next(), chars.next()) {
                     if a == b {
-                        push(stem.get(..stem.len() - a.len_utf8()).unwrap_or("").to_string());
+                        push(
+                            stem.get(..stem.len() - a.len_utf8())
+                                .unwrap_or("")
+                                .to_string(),
+                        );
                     }
                 }
             }

@@ -279,7 +279,14 @@ impl Engine {
         let mut entities = resolve::resolve(&self.data, &text, &names);
         let temporals = time::extract(&text, doc.published);
         let (quotes, citations) = quotes::extract(&self.data, &text, &entities);
-        let events = events::extract(&self.data, &text, &entities, &quotes, &temporals, doc.published);
+        let events = events::extract(
+            &self.data,
+            &text,
+            &entities,
+            &quotes,
+            &temporals,
+            doc.published,
+        );
         resolve::score_salience(&mut entities, &text);
         Analysis {
             language: "en".to_string(),
@@ -288,6 +295,142 @@ impl Engine {
             events,
             temporals,
             citations,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = include_str!("../../seeds/000_be13e59bd146fa3f.txt");
+
+    fn analyze(title: &str, body: &str) -> Analysis {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        let engine = ENGINE.get_or_init(|| Engine::new().expect("embedded data is valid"));
+        engine.analyze(&Document {
+            title,
+            body,
+            published: None,
+        })
+    }
+
+    fn field_text<'a>(title: &'a str, body: &'a str, span: Span) -> Option<&'a str> {
+        let text = match span.field {
+            Field::Title => title,
+            Field::Body => body,
+        };
+        text.get(span.start..span.end)
+    }
+
+    /// Every span is on character boundaries inside its field, and mention spans spell the
+    /// mention text.
+    fn assert_spans_valid(title: &str, body: &str, analysis: &Analysis) {
+        for entity in &analysis.entities {
+            for mention in &entity.mentions {
+                assert_eq!(
+                    field_text(title, body, mention.span),
+                    Some(mention.text.as_str()),
+                    "mention span of {mention:?}"
+                );
+            }
+        }
+        for quote in &analysis.quotes {
+            assert!(
+                field_text(title, body, quote.span).is_some(),
+                "quote span {quote:?}"
+            );
+            if let Some(speaker) = &quote.speaker {
+                if let Some(span) = speaker.mention_span {
+                    assert!(field_text(title, body, span).is_some());
+                }
+            }
+        }
+        for event in &analysis.events {
+            assert_eq!(
+                field_text(title, body, event.trigger_span),
+                Some(event.trigger.as_str())
+            );
+            assert!(field_text(title, body, event.span).is_some());
+        }
+        for temporal in &analysis.temporals {
+            assert_eq!(
+                field_text(title, body, temporal.span),
+                Some(temporal.text.as_str())
+            );
+        }
+        for citation in &analysis.citations {
+            assert_eq!(
+                field_text(title, body, citation.span),
+                Some(citation.cue.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn seed_spans_are_exact() {
+        let (title, body) = SEED.trim_start().split_once('\n').unwrap_or(("", SEED));
+        let analysis = analyze(title, body);
+        assert!(analysis.entities.len() >= 18);
+        assert_spans_valid(title, body, &analysis);
+    }
+
+    #[test]
+    fn odd_unicode_never_panics_and_spans_stay_valid() {
+        let samples = [
+            "",
+            "\"",
+            "“",
+            "’",
+            "'",
+            "«",
+            "…",
+            "(…)",
+            "🙂",
+            "e\u{301}\u{301}\u{301}",
+            "Zoë 🙂 said: “",
+            "\"\"\"''' “”“” ‘’",
+            "US-",
+            "-US",
+            "U.S",
+            "A.",
+            "\n\n\n",
+            "Trump: \"",
+            "“Unclosed quote\n“continues",
+            "Ελλάδα και Κύπρος «διαπραγματεύσεις»",
+            "Кремль заявил: «Нет»",
+            "العربية “نص” 😀👍🏽 ٣٠",
+            "\u{200d}\u{fe0f}\u{feff}\u{0}",
+            "March 31, 99999999999999999999 $ 1e999 %",
+        ];
+        for title in samples {
+            for body in samples {
+                let analysis = analyze(title, body);
+                assert_spans_valid(title, body, &analysis);
+            }
+        }
+    }
+
+    #[test]
+    fn generated_noise_never_panics() {
+        // A small deterministic generator over characters that stress the tokenizer.
+        let alphabet: Vec<char> = "aZ .,;:!?-—–'’‘\"“”«»()…\n🙂é\u{301}0123456789$%USTrumpKyiv"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200 {
+            let mut body = String::new();
+            for _ in 0..120 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let k = (state % alphabet.len() as u64) as usize;
+                if let Some(c) = alphabet.get(k) {
+                    body.push(*c);
+                }
+            }
+            let analysis = analyze("", &body);
+            assert_spans_valid("", &body, &analysis);
         }
     }
 }

@@ -53,16 +53,40 @@ pub struct NameMention {
 
 /// Words that join the parts of one name: "Bank of England", "Mohammed bin Salman".
 const NAME_CONNECTORS: &[&str] = &[
-    "al", "bin", "da", "de", "del", "der", "di", "dos", "du", "ibn", "la", "le", "of", "van",
-    "von",
+    "al", "bin", "da", "de", "del", "der", "di", "dos", "du", "ibn", "la", "le", "of", "van", "von",
 ];
 
 /// Capitalised words that are dates, not names.
 const CALENDAR_WORDS: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "Jan.", "Feb.", "Mar.", "Apr.", "Aug.", "Sept.", "Sep.", "Oct.",
-    "Nov.", "Dec.",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Jan.",
+    "Feb.",
+    "Mar.",
+    "Apr.",
+    "Aug.",
+    "Sept.",
+    "Sep.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
 ];
 
 /// Prepositions after which an unknown capitalised word is a place: "in Jeddah".
@@ -457,7 +481,11 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         if self.name_head(end).is_some() {
             return false;
         }
-        end > first + 1 && self.data.given_names.contains(&lookup_form(self.word(first)))
+        end > first + 1
+            && self
+                .data
+                .given_names
+                .contains(&lookup_form(self.word(first)))
     }
 
     fn title_segment_before<'s>(
@@ -468,9 +496,7 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
     ) -> Option<&'s Segment> {
         let previous = segments.get(k.checked_sub(1)?)?;
         match previous {
-            Segment::Title { end, info, .. } if *end == first && info.before_name => {
-                Some(previous)
-            }
+            Segment::Title { end, info, .. } if *end == first && info.before_name => Some(previous),
             _ => None,
         }
     }
@@ -532,10 +558,14 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         }
         // Weapon systems and models: "Patriot systems", "Taurus missiles", "IRIS-T".
         let follower = self.word(end);
-        let product_follower = self.data.name_heads.get(follower) == Some(&HeadType::ProductFollower);
+        let product_follower =
+            self.data.name_heads.get(follower) == Some(&HeadType::ProductFollower);
         let model_code = (first..end).any(|i| {
             let w = self.word(i);
-            self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Dash)
+            self.text
+                .tokens
+                .get(i)
+                .is_some_and(|t| t.kind == TokenKind::Dash)
                 || (w.chars().count() <= 2 && w.chars().all(char::is_uppercase) && end > first + 1)
         });
         if product_follower || model_code {
@@ -608,13 +638,18 @@ mod tests {
     fn hyphenated_countries_are_two_mentions() {
         assert_eq!(
             names("The US-Ukraine talks ended."),
-            [("US".to_string(), EntityType::Gpe), ("Ukraine".to_string(), EntityType::Gpe)]
+            [
+                ("US".to_string(), EntityType::Gpe),
+                ("Ukraine".to_string(), EntityType::Gpe)
+            ]
         );
     }
 
     #[test]
     fn sentence_initial_ordinary_words_are_not_names() {
-        assert!(names("However, nothing happened. What preceded this? Meanwhile it rained.").is_empty());
+        assert!(
+            names("However, nothing happened. What preceded this? Meanwhile it rained.").is_empty()
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //!   passage: they become citations, and the source of quotes in the same sentence (or, when
 //!   that sentence relays none, in the next).
 
-use super::data::{EngineData, OrgKind, KnownKind, ReportingKind};
+use super::data::{EngineData, KnownKind, OrgKind, ReportingKind};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{Citation, Entity, EntityType, MentionKind, Quote, QuoteKind, Span, Speaker};
@@ -183,12 +183,14 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if entity.entity_type != EntityType::Organization {
             return false;
         }
-        self.data.entities.iter().any(|k| {
-            k.name == entity.name && k.kind == KnownKind::Organization(OrgKind::Media)
-        }) || entity
-            .actor_code
-            .as_deref()
-            .is_some_and(|code| code.ends_with("MED"))
+        self.data
+            .entities
+            .iter()
+            .any(|k| k.name == entity.name && k.kind == KnownKind::Organization(OrgKind::Media))
+            || entity
+                .actor_code
+                .as_deref()
+                .is_some_and(|code| code.ends_with("MED"))
     }
 
     /// Entities that can speak: people, organisations, places standing for governments.
@@ -210,7 +212,14 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         })
     }
 
-    fn mention_cue(&self, first: usize, end: usize, e: usize, verb: Option<String>, confidence: f32) -> Cue {
+    fn mention_cue(
+        &self,
+        first: usize,
+        end: usize,
+        e: usize,
+        verb: Option<String>,
+        confidence: f32,
+    ) -> Cue {
         Cue {
             entity: e,
             mention_span: self.text.token_range_span(first, end.saturating_sub(1)),
@@ -232,7 +241,14 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         // Mention then verb, with at most one adverb between: "Rubio also said".
         if let Some((end, e, _)) = self.index.starting_at(i) {
             let mut v = end;
-            if v < sentence_end && !self.is_speech_verb(v) && self.text.tokens.get(v).is_some_and(|t| t.kind == TokenKind::Word) {
+            if v < sentence_end
+                && !self.is_speech_verb(v)
+                && self
+                    .text
+                    .tokens
+                    .get(v)
+                    .is_some_and(|t| t.kind == TokenKind::Word)
+            {
                 v += 1;
             }
             if v < sentence_end && self.is_speech_verb(v) && self.can_speak(e) {
@@ -243,7 +259,10 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if self.is_speech_verb(i) {
             let verb = self.word(i).to_string();
             for j in i + 1..(i + 8).min(sentence_end) {
-                if matches!(self.text.tokens.get(j).map(|t| t.kind), Some(TokenKind::Terminal) | Some(TokenKind::Punct)) {
+                if matches!(
+                    self.text.tokens.get(j).map(|t| t.kind),
+                    Some(TokenKind::Terminal) | Some(TokenKind::Punct)
+                ) {
                     break;
                 }
                 if let Some((end, e, _)) = self.index.starting_at(j) {
@@ -316,7 +335,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if self.is_media(e) && self.reporting_kind(v) == Some(ReportingKind::Report) {
             return None;
         }
-        let confidence = if kind == MentionKind::Proper { 0.85 } else { 0.8 };
+        let confidence = if kind == MentionKind::Proper {
+            0.85
+        } else {
+            0.8
+        };
         Some(self.mention_cue(f, end, e, None, confidence))
     }
 
@@ -337,15 +360,20 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             // A multi-paragraph quotation: regions without a close mark continue in the next.
             let start = k;
             let mut last = k;
-            while regions.get(last).is_some_and(|r| r.close_token.is_none()) && last + 1 < regions.len() {
+            while regions.get(last).is_some_and(|r| r.close_token.is_none())
+                && last + 1 < regions.len()
+            {
                 last += 1;
             }
-            let (Some(first_region), Some(last_region)) = (regions.get(k), regions.get(last)) else {
+            let (Some(first_region), Some(last_region)) = (regions.get(k), regions.get(last))
+            else {
                 break;
             };
             k = last + 1;
             let open = first_region.open_token;
-            let close = last_region.close_token.unwrap_or(last_region.end.saturating_sub(1));
+            let close = last_region
+                .close_token
+                .unwrap_or(last_region.end.saturating_sub(1));
             let (sentence_first, _) = self.sentence_bounds(open);
             let (_, sentence_end) = self.sentence_bounds(close);
             let parts = regions.get(start..=last).unwrap_or(&[]);
@@ -361,12 +389,20 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 .trim()
                 .to_string();
             let words = (first_region.first..last_region.end)
-                .filter(|&i| self.text.tokens.get(i).is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number)))
+                .filter(|&i| {
+                    self.text
+                        .tokens
+                        .get(i)
+                        .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
+                })
                 .count();
             if words == 0 {
                 continue;
             }
-            let Some(span) = self.text.token_range_span(first_region.first, last_region.end.saturating_sub(1)) else {
+            let Some(span) = self
+                .text
+                .token_range_span(first_region.first, last_region.end.saturating_sub(1))
+            else {
                 continue;
             };
             let starts_clause = open == sentence_first || (open > 0 && self.word(open - 1) == ":");
@@ -410,7 +446,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
 
     /// A quote with no cue of its own continues the previous quote's speaker when it opens its
     /// paragraph, follows that quote's paragraph directly, and nobody else was named between.
-    fn continued_speaker(&self, previous: &Option<(usize, Option<Cue>)>, open: usize) -> Option<Cue> {
+    fn continued_speaker(
+        &self,
+        previous: &Option<(usize, Option<Cue>)>,
+        open: usize,
+    ) -> Option<Cue> {
         let (prev_paragraph, Some(prev_cue)) = previous.as_ref()? else {
             return None;
         };
@@ -420,14 +460,13 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             return None;
         }
         let between_first = self.text.paragraphs.get(*prev_paragraph)?.first_token;
-        let someone_else = self
-            .index
-            .within(between_first, open)
-            .any(|(f, _, e, _)| {
-                !self.is_quoted(f)
-                    && e != prev_cue.entity
-                    && self.entity(e).is_some_and(|x| x.entity_type == EntityType::Person)
-            });
+        let someone_else = self.index.within(between_first, open).any(|(f, _, e, _)| {
+            !self.is_quoted(f)
+                && e != prev_cue.entity
+                && self
+                    .entity(e)
+                    .is_some_and(|x| x.entity_type == EntityType::Person)
+        });
         if someone_else {
             return None;
         }
@@ -438,7 +477,12 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         })
     }
 
-    fn source_for(&self, citations: &[(Citation, usize, usize)], first: usize, end: usize) -> Option<String> {
+    fn source_for(
+        &self,
+        citations: &[(Citation, usize, usize)],
+        first: usize,
+        end: usize,
+    ) -> Option<String> {
         if let Some((c, _, _)) = citations.iter().find(|(_, f, _)| *f >= first && *f < end) {
             return Some(c.source.clone());
         }
@@ -470,7 +514,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 // "according to (the Russian service of) BBC"
                 if lower == "according" && self.lower(i + 1) == "to" {
                     if let Some((m_first, m_end, e)) = self.next_mention(i + 2, end, 6) {
-                        if self.is_media(e) || self.entity(e).is_some_and(|x| x.entity_type == EntityType::Organization) {
+                        if self.is_media(e)
+                            || self
+                                .entity(e)
+                                .is_some_and(|x| x.entity_type == EntityType::Organization)
+                        {
                             let _ = m_first;
                             out.push(self.citation(e, i, m_end, i));
                         }
@@ -478,14 +526,31 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                     continue;
                 }
                 // "reported by The Guardian"; "This was reported by X" cites the whole sentence.
-                if self.reporting_kind(i) == Some(ReportingKind::Report) && self.lower(i + 1) == "by" {
+                if self.reporting_kind(i) == Some(ReportingKind::Report)
+                    && self.lower(i + 1) == "by"
+                {
                     if let Some((_, m_end, e)) = self.next_mention(i + 2, end, 4) {
-                        let cue_first = if (first..i).all(|k| matches!(self.lower(k).as_str(), "this" | "it" | "was" | "is" | "has" | "been" | "as")) {
+                        let cue_first = if (first..i).all(|k| {
+                            matches!(
+                                self.lower(k).as_str(),
+                                "this" | "it" | "was" | "is" | "has" | "been" | "as"
+                            )
+                        }) {
                             first
                         } else {
                             i
                         };
-                        let cue_end = if m_end + 1 == end && self.text.tokens.get(m_end).is_some_and(|t| t.kind == TokenKind::Terminal) { end } else { m_end };
+                        let cue_end = if m_end + 1 == end
+                            && self
+                                .text
+                                .tokens
+                                .get(m_end)
+                                .is_some_and(|t| t.kind == TokenKind::Terminal)
+                        {
+                            end
+                        } else {
+                            m_end
+                        };
                         out.push(self.citation(e, cue_first, cue_end, i));
                     }
                     continue;
@@ -493,7 +558,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 // "The Guardian reported", "Earlier, The Guardian reported"; "told Reuters".
                 if let Some((m_end, e, _)) = self.index.starting_at(i) {
                     if self.is_media(e) && self.reporting_kind(m_end).is_some() {
-                        let cue_first = if i > first && self.word(i - 1) == "," { first } else { i };
+                        let cue_first = if i > first && self.word(i - 1) == "," {
+                            first
+                        } else {
+                            i
+                        };
                         out.push(self.citation(e, cue_first, m_end + 1, i));
                     } else if self.is_media(e) && i > first && self.lower(i - 1) == "told" {
                         out.push(self.citation(e, i - 1, m_end, i));
@@ -504,20 +573,36 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         out
     }
 
-    fn next_mention(&self, from: usize, end: usize, within: usize) -> Option<(usize, usize, usize)> {
+    fn next_mention(
+        &self,
+        from: usize,
+        end: usize,
+        within: usize,
+    ) -> Option<(usize, usize, usize)> {
         self.index
             .within(from, (from + within).min(end))
             .find(|(_, _, e, _)| {
-                self.entity(*e).is_some_and(|x| x.entity_type != EntityType::Norp)
+                self.entity(*e)
+                    .is_some_and(|x| x.entity_type != EntityType::Norp)
             })
             .map(|(f, m_end, e, _)| (f, m_end, e))
     }
 
-    fn citation(&self, e: usize, first: usize, end: usize, anchor: usize) -> (Citation, usize, usize) {
+    fn citation(
+        &self,
+        e: usize,
+        first: usize,
+        end: usize,
+        anchor: usize,
+    ) -> (Citation, usize, usize) {
         let span = self
             .text
             .token_range_span(first, end.saturating_sub(1))
-            .unwrap_or(Span { field: super::Field::Body, start: 0, end: 0 });
+            .unwrap_or(Span {
+                field: super::Field::Body,
+                start: 0,
+                end: 0,
+            });
         let entity = self.entity(e);
         (
             Citation {
@@ -560,8 +645,18 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             // "According to Rubio, CLAUSE" with a person.
             if self.lower(first) == "according" && self.lower(first + 1) == "to" {
                 if let Some((m_first, m_end, e)) = self.next_mention(first + 2, end, 4) {
-                    if self.entity(e).is_some_and(|x| x.entity_type == EntityType::Person) && self.word(m_end) == "," {
-                        let cue = self.mention_cue(m_first, m_end, e, Some("according to".to_string()), 0.75);
+                    if self
+                        .entity(e)
+                        .is_some_and(|x| x.entity_type == EntityType::Person)
+                        && self.word(m_end) == ","
+                    {
+                        let cue = self.mention_cue(
+                            m_first,
+                            m_end,
+                            e,
+                            Some("according to".to_string()),
+                            0.75,
+                        );
                         if let Some(q) = self.indirect(cue, m_end + 1, end, None) {
                             out.push(q);
                         }
@@ -610,7 +705,13 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
 
     fn indirect(&self, cue: Cue, first: usize, end: usize, verb: Option<String>) -> Option<Quote> {
         let mut last = end.checked_sub(1)?;
-        while last > first && self.text.tokens.get(last).is_some_and(|t| t.kind == TokenKind::Terminal) {
+        while last > first
+            && self
+                .text
+                .tokens
+                .get(last)
+                .is_some_and(|t| t.kind == TokenKind::Terminal)
+        {
             last -= 1;
         }
         if last < first + 2 {

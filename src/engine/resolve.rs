@@ -113,7 +113,15 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                 None => last_subject,
             };
             if let Some(d) = antecedent {
-                push_mention(&mut drafts, d, i, i + 1, token.span(), text, MentionKind::Pronoun);
+                push_mention(
+                    &mut drafts,
+                    d,
+                    i,
+                    i + 1,
+                    token.span(),
+                    text,
+                    MentionKind::Pronoun,
+                );
                 if lower == "he" || lower == "she" {
                     sentence_subject.entry(token.sentence).or_insert(d);
                 }
@@ -121,7 +129,48 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         }
         i += 1;
     }
+    // Wire stories name their own country's officials without a nationality ("President
+    // Salome Zourabichvili" under a TBILISI dateline): officials with a role and no country
+    // belong to the dateline's country.
+    if let Some(country) = dateline_country(data, text, names) {
+        for draft in &mut drafts {
+            if draft.entity_type == Some(EntityType::Person)
+                && draft.country.is_none()
+                && draft.org_actor.is_none()
+                && !draft.roles.is_empty()
+            {
+                draft.country = Some(country.clone());
+            }
+        }
+    }
     finish(drafts)
+}
+
+/// The country of a dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —"): the
+/// first body paragraph opens with a place name and a comma, and a bracket or dash follows
+/// within a few words.
+pub fn dateline_country(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    names: &[NameMention],
+) -> Option<String> {
+    let paragraph = text
+        .paragraphs
+        .iter()
+        .find(|p| p.field == super::Field::Body)?;
+    let name = names
+        .iter()
+        .find(|n| n.first_token == paragraph.first_token)?;
+    if name.entity_type != EntityType::Gpe || text.token_text(name.end_token) != "," {
+        return None;
+    }
+    let window_end = (paragraph.first_token + 12).min(paragraph.end_token);
+    let marked =
+        (name.end_token..window_end).any(|i| matches!(text.token_text(i), "(" | "—" | "–" | "-"));
+    if !marked {
+        return None;
+    }
+    data.entities.get(name.known?.entity)?.country.clone()
 }
 
 fn push_mention(
@@ -196,7 +245,9 @@ fn add_name(
     };
     if let Some(draft) = drafts.get_mut(d) {
         // The canonical name is the fullest proper name seen.
-        if name.known.is_none() && name.text.split_whitespace().count() > draft.name.split_whitespace().count() {
+        if name.known.is_none()
+            && name.text.split_whitespace().count() > draft.name.split_whitespace().count()
+        {
             draft.name = name.text.clone();
         }
         if let Some(title) = &name.title {
@@ -414,10 +465,8 @@ pub fn score_salience(entities: &mut [Entity], text: &TextAnalysis<'_>) {
             .map_or(1.0, |start| start as f32 / total);
         let earliness = 1.0 - first_offset.clamp(0.0, 1.0);
         let role = if entity.titles.is_empty() { 0.0 } else { 1.0 };
-        let score = 0.5 * frequency
-            + 0.2 * earliness
-            + 0.2 * f32::from(u8::from(in_title))
-            + 0.1 * role;
+        let score =
+            0.5 * frequency + 0.2 * earliness + 0.2 * f32::from(u8::from(in_title)) + 0.1 * role;
         entity.salience = score.clamp(0.0, 1.0);
     }
 }
@@ -496,7 +545,10 @@ mod tests {
             "Trump spoke first.\nUS President Donald Trump said talks went well.\n\
              The American leader noted that peace was near.\n\"We will see,\" the US president stressed.",
         );
-        let trump = found.iter().find(|e| e.name == "Donald Trump").expect("Trump");
+        let trump = found
+            .iter()
+            .find(|e| e.name == "Donald Trump")
+            .expect("Trump");
         assert_eq!(trump.actor_code.as_deref(), Some("USAGOV"));
         assert_eq!(trump.titles, ["US President"]);
         let texts = mentions_of(&found, "Donald Trump");

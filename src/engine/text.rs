@@ -268,9 +268,7 @@ impl<'a> TextAnalysis<'a> {
                 // After an abbreviation such as "U.S." a capitalised word may be a name that
                 // continues the sentence; only a word that usually opens a sentence ends it.
                 match self.tokens.get(i.wrapping_sub(1)) {
-                    Some(prev) if prev.kind == TokenKind::Word => {
-                        SENTENCE_OPENERS.contains(&text)
-                    }
+                    Some(prev) if prev.kind == TokenKind::Word => SENTENCE_OPENERS.contains(&text),
                     _ => true,
                 }
             }
@@ -285,7 +283,10 @@ impl<'a> TextAnalysis<'a> {
             token.sentence = index;
         }
         let start = self.tokens.get(first).map_or(0, |t| t.start);
-        let stop = self.tokens.get(end.wrapping_sub(1)).map_or(start, |t| t.end);
+        let stop = self
+            .tokens
+            .get(end.wrapping_sub(1))
+            .map_or(start, |t| t.end);
         self.sentences.push(Sentence {
             field,
             start,
@@ -350,16 +351,45 @@ impl<'a> TextAnalysis<'a> {
 /// Words that usually open a sentence; used after abbreviations like "U.S." to tell a sentence
 /// end from a name that continues the sentence ("U.S. President Trump").
 const SENTENCE_OPENERS: &[&str] = &[
-    "A", "After", "An", "As", "At", "But", "During", "He", "Her", "His", "However", "I", "If",
-    "In", "It", "Its", "Meanwhile", "On", "She", "That", "The", "Their", "There", "These",
-    "They", "This", "Those", "We", "When", "While", "Why", "You",
+    "A",
+    "After",
+    "An",
+    "As",
+    "At",
+    "But",
+    "During",
+    "He",
+    "Her",
+    "His",
+    "However",
+    "I",
+    "If",
+    "In",
+    "It",
+    "Its",
+    "Meanwhile",
+    "On",
+    "She",
+    "That",
+    "The",
+    "Their",
+    "There",
+    "These",
+    "They",
+    "This",
+    "Those",
+    "We",
+    "When",
+    "While",
+    "Why",
+    "You",
 ];
 
 /// Abbreviations that keep their period and stand before a name, so they never end a sentence.
 const TITLE_ABBREVIATIONS: &[&str] = &[
-    "Adm.", "Brig.", "Capt.", "Cmdr.", "Col.", "Cpl.", "Dr.", "Fr.", "Gen.", "Gov.", "Hon.",
-    "Lt.", "Maj.", "Mr.", "Mrs.", "Ms.", "Mt.", "No.", "Prof.", "Rep.", "Rev.", "Sen.", "Sgt.",
-    "Sr.", "Jr.", "St.", "Supt.", "vs.", "v.",
+    "Adm.", "Brig.", "Capt.", "Cmdr.", "Col.", "Cpl.", "Dr.", "Fr.", "Gen.", "Gov.", "Hon.", "Lt.",
+    "Maj.", "Mr.", "Mrs.", "Ms.", "Mt.", "No.", "Prof.", "Rep.", "Rev.", "Sen.", "Sgt.", "Sr.",
+    "Jr.", "St.", "Supt.", "vs.", "v.",
 ];
 
 /// Other abbreviations that keep their period inside a token.
@@ -454,8 +484,7 @@ fn tokenize_into(line: &str, offset: usize, field: Field, paragraph: usize, out:
         } else if is_word_char(c) {
             let numeric = c.is_ascii_digit();
             k += 1;
-            loop {
-                let Some(c) = at(k) else { break };
+            while let Some(c) = at(k) {
                 if is_word_char(c) {
                     k += 1;
                     continue;
@@ -466,9 +495,7 @@ fn tokenize_into(line: &str, offset: usize, field: Field, paragraph: usize, out:
                     // The possessive "’s" is a token of its own ("Ukraine’s" -> Ukraine, ’s);
                     // other apostrophes stay inside the word ("don’t", "O’Brien").
                     let after = at(k + 2);
-                    if matches!(next, Some('s') | Some('S'))
-                        && !after.is_some_and(is_word_char)
-                    {
+                    if matches!(next, Some('s') | Some('S')) && !after.is_some_and(is_word_char) {
                         break;
                     }
                     k += 1;
@@ -482,7 +509,10 @@ fn tokenize_into(line: &str, offset: usize, field: Field, paragraph: usize, out:
                     k += 1;
                     continue;
                 }
-                if numeric && (c == ',' || c == '.' || c == ':') && next.is_some_and(|n| n.is_ascii_digit()) {
+                if numeric
+                    && (c == ',' || c == '.' || c == ':')
+                    && next.is_some_and(|n| n.is_ascii_digit())
+                {
                     k += 1;
                     continue;
                 }
@@ -543,10 +573,13 @@ fn tokenize_into(line: &str, offset: usize, field: Field, paragraph: usize, out:
             let opens = match direction {
                 Some(opens) => opens,
                 // A straight quote opens when it follows a space and precedes a word.
-                None => space_before && !space_after || (!space_before && !space_after && {
-                    let prev = start_k.checked_sub(1).and_then(at);
-                    prev.is_some_and(|p| "([{—–-:".contains(p))
-                }),
+                None => {
+                    let after_bracket = start_k
+                        .checked_sub(1)
+                        .and_then(at)
+                        .is_some_and(|p| "([{—–-:".contains(p));
+                    !space_after && (space_before || after_bracket)
+                }
             };
             kind = if opens {
                 TokenKind::OpenQuote
@@ -611,16 +644,24 @@ mod tests {
     #[test]
     fn splits_possessives_and_keeps_contractions() {
         let t = TextAnalysis::new("", "Ukraine’s case, I don’t know.");
-        assert_eq!(words(&t), ["Ukraine", "’s", "case", ",", "I", "don’t", "know", "."]);
+        assert_eq!(
+            words(&t),
+            ["Ukraine", "’s", "case", ",", "I", "don’t", "know", "."]
+        );
     }
 
     #[test]
     fn keeps_abbreviations_numbers_and_hyphenated_words() {
-        let t = TextAnalysis::new("", "The U.S. Gen. Smith paid $4,275 for a 30-day US-Ukraine deal.");
+        let t = TextAnalysis::new(
+            "",
+            "The U.S. Gen. Smith paid $4,275 for a 30-day US-Ukraine deal.",
+        );
         assert_eq!(
             words(&t),
-            ["The", "U.S.", "Gen.", "Smith", "paid", "$", "4,275", "for", "a", "30-day", "US", "-",
-                "Ukraine", "deal", "."]
+            [
+                "The", "U.S.", "Gen.", "Smith", "paid", "$", "4,275", "for", "a", "30-day", "US",
+                "-", "Ukraine", "deal", "."
+            ]
         );
         assert_eq!(t.sentences.len(), 1);
     }
@@ -646,11 +687,22 @@ mod tests {
         let texts: Vec<&str> = t
             .sentences
             .iter()
-            .map(|s| t.span_text(Span { field: s.field, start: s.start, end: s.end }))
+            .map(|s| {
+                t.span_text(Span {
+                    field: s.field,
+                    start: s.start,
+                    end: s.end,
+                })
+            })
             .collect();
         assert_eq!(
             texts,
-            ["\"Why now?\" he asked.", "Gen. Smith met U.S. officials.", "The talks ended.", "\"Good,\" he said."]
+            [
+                "\"Why now?\" he asked.",
+                "Gen. Smith met U.S. officials.",
+                "The talks ended.",
+                "\"Good,\" he said."
+            ]
         );
     }
 
@@ -674,14 +726,28 @@ mod tests {
 
     #[test]
     fn headline_case_lines_are_detected() {
-        let t = TextAnalysis::new("Trump Says Russia Talks Are Going Well", "Trump said talks went well.");
+        let t = TextAnalysis::new(
+            "Trump Says Russia Talks Are Going Well",
+            "Trump said talks went well.",
+        );
         assert!(t.paragraphs[0].headline_case);
         assert!(!t.paragraphs[1].headline_case);
     }
 
     #[test]
     fn odd_input_never_panics() {
-        for s in ["", "\"", "’", "...", "a.", "U.S", "🙂🙂 e\u{301} \u{200d}", "-\n-\n", "“", "x'"] {
+        for s in [
+            "",
+            "\"",
+            "’",
+            "...",
+            "a.",
+            "U.S",
+            "🙂🙂 e\u{301} \u{200d}",
+            "-\n-\n",
+            "“",
+            "x'",
+        ] {
             let t = TextAnalysis::new(s, s);
             for token in &t.tokens {
                 assert!(!t.span_text(token.span()).is_empty());

@@ -153,7 +153,13 @@ impl<'t, 'a> Reader<'t, 'a> {
         }
     }
 
-    fn push(&mut self, first: usize, end: usize, kind: TemporalKind, value: String) -> Option<usize> {
+    fn push(
+        &mut self,
+        first: usize,
+        end: usize,
+        kind: TemporalKind,
+        value: String,
+    ) -> Option<usize> {
         let span: Span = self.text.token_range_span(first, end.checked_sub(1)?)?;
         self.out.push(Temporal {
             text: self.text.span_text(span).to_string(),
@@ -187,24 +193,51 @@ impl<'t, 'a> Reader<'t, 'a> {
             if let Some(day) = self.day_at(i + 1) {
                 if self.lower(i + 2) == "," {
                     if let Some(year) = self.year_at(i + 3) {
-                        return self.push(i, i + 4, TemporalKind::Date, format!("{year:04}-{month:02}-{day:02}"));
+                        return self.push(
+                            i,
+                            i + 4,
+                            TemporalKind::Date,
+                            format!("{year:04}-{month:02}-{day:02}"),
+                        );
                     }
                 }
                 if let Some(year) = self.year_at(i + 2) {
-                    return self.push(i, i + 3, TemporalKind::Date, format!("{year:04}-{month:02}-{day:02}"));
+                    return self.push(
+                        i,
+                        i + 3,
+                        TemporalKind::Date,
+                        format!("{year:04}-{month:02}-{day:02}"),
+                    );
                 }
                 let value = self.partial_date(month, day);
                 return self.push(i, i + 2, TemporalKind::Date, value);
             }
             if let Some(year) = self.year_at(i + 1) {
-                return self.push(i, i + 2, TemporalKind::Date, format!("{year:04}-{month:02}"));
+                return self.push(
+                    i,
+                    i + 2,
+                    TemporalKind::Date,
+                    format!("{year:04}-{month:02}"),
+                );
             }
             // "May" alone is a verb more often than a month.
             if month == 5 {
                 return None;
             }
             let previous = i.checked_sub(1).map(|p| self.lower(p)).unwrap_or_default();
-            if matches!(previous.as_str(), "in" | "since" | "until" | "by" | "early" | "late" | "mid" | "last" | "next" | "this" | "of") {
+            if matches!(
+                previous.as_str(),
+                "in" | "since"
+                    | "until"
+                    | "by"
+                    | "early"
+                    | "late"
+                    | "mid"
+                    | "last"
+                    | "next"
+                    | "this"
+                    | "of"
+            ) {
                 let value = match self.published {
                     Some(p) => format!("{:04}-{month:02}", p.year),
                     None => format!("XXXX-{month:02}"),
@@ -216,9 +249,19 @@ impl<'t, 'a> Reader<'t, 'a> {
         // Day-led dates: "11 March", "11 March 2025".
         if let Some(day) = self.day_at(i) {
             if let Some(month) = lookup(MONTHS, &self.lower(i + 1)) {
-                if self.word(i + 1).chars().next().is_some_and(char::is_uppercase) {
+                if self
+                    .word(i + 1)
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase)
+                {
                     if let Some(year) = self.year_at(i + 2) {
-                        return self.push(i, i + 3, TemporalKind::Date, format!("{year:04}-{month:02}-{day:02}"));
+                        return self.push(
+                            i,
+                            i + 3,
+                            TemporalKind::Date,
+                            format!("{year:04}-{month:02}-{day:02}"),
+                        );
                     }
                     let value = self.partial_date(month, day);
                     return self.push(i, i + 2, TemporalKind::Date, value);
@@ -266,7 +309,11 @@ impl<'t, 'a> Reader<'t, 'a> {
             "every" => {
                 let unit = self.lower(i + 1);
                 if let Some((_, letter, clock)) = UNITS.iter().find(|(u, _, _)| *u == unit) {
-                    let value = if *clock { format!("PT1{letter}") } else { format!("P1{letter}") };
+                    let value = if *clock {
+                        format!("PT1{letter}")
+                    } else {
+                        format!("P1{letter}")
+                    };
                     return self.push(i, i + 2, TemporalKind::Set, value);
                 }
                 return None;
@@ -285,19 +332,36 @@ impl<'t, 'a> Reader<'t, 'a> {
         // Money: "$4 million", "€50bn".
         if let Some(currency) = lookup(CURRENCY_SYMBOLS, original) {
             if let Some((amount, end)) = self.amount_at(i + 1) {
-                return self.push(i, end, TemporalKind::Money, format!("{currency} {}", format_amount(amount)));
+                return self.push(
+                    i,
+                    end,
+                    TemporalKind::Money,
+                    format!("{currency} {}", format_amount(amount)),
+                );
             }
             return None;
         }
         // Hyphenated durations: "30-day", "one-month", "six-year".
         if let Some((number, unit)) = word.split_once('-') {
             let n = lookup(NUMBER_WORDS, number).or_else(|| number.parse().ok());
-            if let (Some(n), Some((_, letter, clock))) = (n, UNITS.iter().find(|(u, _, _)| *u == unit)) {
-                return self.push(i, i + 1, TemporalKind::Duration, duration(n, letter, *clock));
+            if let (Some(n), Some((_, letter, clock))) =
+                (n, UNITS.iter().find(|(u, _, _)| *u == unit))
+            {
+                return self.push(
+                    i,
+                    i + 1,
+                    TemporalKind::Duration,
+                    duration(n, letter, *clock),
+                );
             }
         }
         // Percentages and amounts of money written with a currency word.
-        if self.text.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Number) {
+        if self
+            .text
+            .tokens
+            .get(i)
+            .is_some_and(|t| t.kind == TokenKind::Number)
+        {
             let next = self.lower(i + 1);
             let number = self.word(i).replace(',', "");
             if next == "%" || next == "percent" {
@@ -308,7 +372,12 @@ impl<'t, 'a> Reader<'t, 'a> {
             }
             if let Some((amount, end)) = self.amount_at(i) {
                 if let Some(currency) = lookup(CURRENCY_WORDS, &self.lower(end)) {
-                    return self.push(i, end + 1, TemporalKind::Money, format!("{currency} {}", format_amount(amount)));
+                    return self.push(
+                        i,
+                        end + 1,
+                        TemporalKind::Money,
+                        format!("{currency} {}", format_amount(amount)),
+                    );
                 }
             }
         }
@@ -321,7 +390,12 @@ impl<'t, 'a> Reader<'t, 'a> {
                     let value = self.ago_value(n, letter, *clock);
                     return self.push(i, i + 3, TemporalKind::Date, value);
                 }
-                return self.push(i, i + 2, TemporalKind::Duration, duration(n, letter, *clock));
+                return self.push(
+                    i,
+                    i + 2,
+                    TemporalKind::Duration,
+                    duration(n, letter, *clock),
+                );
             }
             // "10 a.m.", "3:30 p.m.", "14:00".
             if next == "a.m." || next == "p.m." {
@@ -337,7 +411,18 @@ impl<'t, 'a> Reader<'t, 'a> {
             // A bare year after a preposition: "in 2024".
             if let Some(year) = self.year_at(i) {
                 let previous = i.checked_sub(1).map(|p| self.lower(p)).unwrap_or_default();
-                if matches!(previous.as_str(), "in" | "since" | "until" | "by" | "from" | "before" | "after" | "of" | "early" | "late") {
+                if matches!(
+                    previous.as_str(),
+                    "in" | "since"
+                        | "until"
+                        | "by"
+                        | "from"
+                        | "before"
+                        | "after"
+                        | "of"
+                        | "early"
+                        | "late"
+                ) {
                     return self.push(i, i + 1, TemporalKind::Date, format!("{year:04}"));
                 }
             }
@@ -413,7 +498,12 @@ impl<'t, 'a> Reader<'t, 'a> {
         let back = (i64::from(current) - i64::from(weekday)).rem_euclid(7);
         let day = match shift {
             // "next Tuesday": the Tuesday after publication.
-            1 => today + (i64::from(weekday) - i64::from(current)).rem_euclid(7).max(1),
+            1 => {
+                today
+                    + (i64::from(weekday) - i64::from(current))
+                        .rem_euclid(7)
+                        .max(1)
+            }
             // "last Tuesday": strictly before publication.
             -1 => today - if back == 0 { 7 } else { back },
             // A bare weekday: the most recent one up to publication.
@@ -436,7 +526,11 @@ impl<'t, 'a> Reader<'t, 'a> {
             "month" => match p {
                 Some(p) => {
                     let months = i64::from(p.year) * 12 + i64::from(p.month) - 1 + shift;
-                    format!("{:04}-{:02}", months.div_euclid(12), months.rem_euclid(12) + 1)
+                    format!(
+                        "{:04}-{:02}",
+                        months.div_euclid(12),
+                        months.rem_euclid(12) + 1
+                    )
                 }
                 None => "XXXX-XX".to_string(),
             },
@@ -459,7 +553,11 @@ impl<'t, 'a> Reader<'t, 'a> {
             ("W", false) => format_date(civil_from_days(today - 7 * n)),
             ("M", false) => {
                 let months = i64::from(p.year) * 12 + i64::from(p.month) - 1 - n;
-                format!("{:04}-{:02}", months.div_euclid(12), months.rem_euclid(12) + 1)
+                format!(
+                    "{:04}-{:02}",
+                    months.div_euclid(12),
+                    months.rem_euclid(12) + 1
+                )
             }
             ("Y", false) => format!("{:04}", i64::from(p.year) - n),
             _ => format_date(p),
@@ -564,30 +662,66 @@ mod tests {
     fn dates_without_publication_keep_unknown_years() {
         assert_eq!(
             values("On March 11, talks began; contact on March 12.", None),
-            [pair("March 11", "XXXX-03-11"), pair("March 12", "XXXX-03-12")]
+            [
+                pair("March 11", "XXXX-03-11"),
+                pair("March 12", "XXXX-03-12")
+            ]
         );
     }
 
     #[test]
     fn dates_take_the_publication_year() {
-        let published = Some(Date { year: 2025, month: 3, day: 14 });
-        assert_eq!(values("On March 11 they met.", published), [pair("March 11", "2025-03-11")]);
-        assert_eq!(values("It began on 28 December.", Some(Date { year: 2025, month: 1, day: 5 })), [pair("28 December", "2024-12-28")]);
+        let published = Some(Date {
+            year: 2025,
+            month: 3,
+            day: 14,
+        });
+        assert_eq!(
+            values("On March 11 they met.", published),
+            [pair("March 11", "2025-03-11")]
+        );
+        assert_eq!(
+            values(
+                "It began on 28 December.",
+                Some(Date {
+                    year: 2025,
+                    month: 1,
+                    day: 5
+                })
+            ),
+            [pair("28 December", "2024-12-28")]
+        );
     }
 
     #[test]
     fn weekdays_and_relative_expressions_follow_publication() {
         // 2025-03-14 is a Friday.
-        let published = Some(Date { year: 2025, month: 3, day: 14 });
-        assert_eq!(values("They met last Tuesday.", published), [pair("last Tuesday", "2025-03-11")]);
-        assert_eq!(values("They meet next month.", published), [pair("next month", "2025-04")]);
-        assert_eq!(values("They met on Tuesday.", None), [pair("Tuesday", "XXXX-WXX-2")]);
+        let published = Some(Date {
+            year: 2025,
+            month: 3,
+            day: 14,
+        });
+        assert_eq!(
+            values("They met last Tuesday.", published),
+            [pair("last Tuesday", "2025-03-11")]
+        );
+        assert_eq!(
+            values("They meet next month.", published),
+            [pair("next month", "2025-04")]
+        );
+        assert_eq!(
+            values("They met on Tuesday.", None),
+            [pair("Tuesday", "XXXX-WXX-2")]
+        );
     }
 
     #[test]
     fn durations_money_and_percentages() {
         assert_eq!(
-            values("A 30-day truce, a one-month pause, in six years, $4 million and 12.5% more.", None),
+            values(
+                "A 30-day truce, a one-month pause, in six years, $4 million and 12.5% more.",
+                None
+            ),
             [
                 pair("30-day", "P30D"),
                 pair("one-month", "P1M"),

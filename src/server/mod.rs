@@ -198,29 +198,28 @@ impl ArticleAnalysisService for AnalysisService {
     ) -> Result<Response<pb::AnalyzeResponse>, Status> {
         let request = request.into_inner();
         let encoding = effective_encoding(request.encoding_type);
-        let analysis = match request.target {
+        let response = match request.target {
             Some(pb::analyze_request::Target::ArticleId(id)) => {
                 let stored = ArticleId::parse(&id)
                     .ok()
                     .and_then(|id| self.store.get(&id))
                     .ok_or(ApiError::ArticleNotFound(id))?;
-                analysis::render_stored(&stored, encoding)
+                pb::AnalyzeResponse::pre_encoded(analysis::encoded_stored(&stored, encoding))
             }
             Some(pb::analyze_request::Target::Article(article)) => {
                 let valid =
                     ValidArticle::parse(article, &self.limits.article).map_err(ApiError::from)?;
                 let engine = Arc::clone(&self.engine);
-                tokio::task::spawn_blocking(move || {
+                let analysis = tokio::task::spawn_blocking(move || {
                     analysis::analyze_inline(&engine, valid, encoding)
                 })
                 .await
-                .map_err(|err| ApiError::Internal(format!("analysis task failed: {err}")))?
+                .map_err(|err| ApiError::Internal(format!("analysis task failed: {err}")))?;
+                pb::AnalyzeResponse::new(analysis)
             }
             None => return Err(ApiError::MissingTarget.into()),
         };
-        Ok(Response::new(pb::AnalyzeResponse {
-            analysis: Some(analysis),
-        }))
+        Ok(Response::new(response))
     }
 
     type StreamEventsStream = stream::EventStream;

@@ -12,10 +12,11 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard},
     time::{Duration, SystemTime},
 };
 
+use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::{
@@ -35,6 +36,22 @@ pub struct StoredArticle {
     pub engine_version: String,
     pub analyzed_at: SystemTime,
     pub processing_time: Duration,
+    /// The encoded proto `Analysis` per offset encoding, made on first request: Analyze of a
+    /// stored article then sends these bytes as they are.
+    encoded: [OnceLock<Bytes>; 3],
+}
+
+impl StoredArticle {
+    /// The cached encoding of this article's analysis with spans in `encoding`; `encode` makes
+    /// it the first time.
+    pub fn encoded(&self, encoding: pb::EncodingType, encode: impl FnOnce() -> Bytes) -> Bytes {
+        let slot = match encoding {
+            pb::EncodingType::Utf8 => 0,
+            pb::EncodingType::Utf16 => 1,
+            pb::EncodingType::Utf32 | pb::EncodingType::Unspecified => 2,
+        };
+        self.encoded[slot].get_or_init(encode).clone()
+    }
 }
 
 /// One event in the log.
@@ -156,6 +173,7 @@ impl MemoryStore {
                 engine_version: analyzed.engine_version,
                 analyzed_at: analyzed.analyzed_at,
                 processing_time: analyzed.processing_time,
+                encoded: Default::default(),
             }),
         );
         drop(inner);
