@@ -617,3 +617,29 @@ async fn reflection_v1_and_v1alpha_both_list_the_service() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn messages_over_the_configured_size_are_refused() {
+    let settings = Settings {
+        max_message_bytes: 4 * 1024,
+        ..Settings::default()
+    };
+    let server = TestServer::start_with(settings).await;
+    let mut client = server.client.clone();
+    let big = article("big", "", &"Kyiv agreed to talks. ".repeat(500));
+    let err = client
+        .ingest(pb::IngestRequest {
+            articles: vec![big],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+    // The server is still fine for requests within the limit.
+    let ok = ingest(
+        &mut client,
+        vec![article("small", "", "Kyiv agreed to talks.")],
+    )
+    .await;
+    assert_eq!(status_of(&ok[0]), pb::IngestStatus::Created);
+    server.stop().await;
+}
