@@ -21,7 +21,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let descriptors = protox::compile(PROTOS, ["proto"])?;
     let descriptor_bytes = descriptors.encode_to_vec();
-    fs::write(out_dir.join("newsanalysis_descriptor.bin"), &descriptor_bytes)?;
+    fs::write(
+        out_dir.join("newsanalysis_descriptor.bin"),
+        &descriptor_bytes,
+    )?;
 
     // Well-known types come from pbjson-types so that Timestamp and Duration serialise as RFC 3339
     // strings in JSON, as the proto3 JSON mapping requires. Maps are BTreeMaps so that encoding is
