@@ -108,7 +108,7 @@ enum Prepared {
         article_id: String,
         revision: u64,
     },
-    Analyzed(AnalyzedArticle),
+    Analyzed(Box<AnalyzedArticle>),
 }
 
 fn prepare(
@@ -125,7 +125,7 @@ fn prepare(
                 article_id: valid.id.to_string(),
                 revision,
             },
-            None => Prepared::Analyzed(analysis::run(engine, valid)),
+            None => Prepared::Analyzed(Box::new(analysis::run(engine, valid))),
         },
     }
 }
@@ -153,7 +153,7 @@ fn commit(store: &MemoryStore, index: usize, prepared: Prepared) -> pb::IngestRe
         },
         Prepared::Analyzed(analyzed) => {
             let article_id = analyzed.article.id.to_string();
-            let put = store.put(analyzed);
+            let put = store.put(*analyzed);
             let status = match put.outcome {
                 PutOutcome::Created => pb::IngestStatus::Created,
                 PutOutcome::Updated => pb::IngestStatus::Updated,
