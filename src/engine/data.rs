@@ -22,6 +22,7 @@ const COMMON_WORDS: &str = include_str!("../../data/common_words.txt");
 const NAME_HEADS: &str = include_str!("../../data/name_heads.tsv");
 const IRREGULAR_VERBS: &str = include_str!("../../data/irregular_verbs.tsv");
 const AGENT_NOUNS: &str = include_str!("../../data/agent_nouns.tsv");
+const GENDERED_WORDS: &str = include_str!("../../data/gendered_words.tsv");
 
 /// What a gazetteer entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,10 @@ pub enum HeadType {
     Organization,
     Location,
     Facility,
+    /// Named events: "... Cup", "... Summit", "... Games".
+    Event,
+    /// Laws and treaties: "... Act", "... Treaty".
+    Law,
     /// Not a head: a lower-case word after a name that makes it a product ("Patriot
     /// systems").
     ProductFollower,
@@ -149,6 +154,8 @@ pub struct EngineData {
     pub irregular_forms: HashMap<String, String>,
     /// Group noun lemma -> CAMEO role ("protester" -> CVL, "troop" -> MIL).
     pub agent_nouns: HashMap<String, String>,
+    /// Lower-case title word -> 'F' or 'M' ("ms" -> F, "spokesman" -> M).
+    pub gendered_words: HashMap<String, char>,
 }
 
 type Fields<'a> = Vec<&'a str>;
@@ -223,6 +230,15 @@ impl EngineData {
     }
 
     fn add_name(&mut self, surface: &str, sense: NameSense) {
+        // Article text splits "Secretary-General" at a hyphen before a capital; lexicon
+        // phrases are indexed both ways.
+        if surface.contains('-') {
+            self.add_name_tokens(&surface.replace('-', " - "), sense);
+        }
+        self.add_name_tokens(surface, sense);
+    }
+
+    fn add_name_tokens(&mut self, surface: &str, sense: NameSense) {
         let tokens = text::phrase_tokens(surface);
         let Some(first) = tokens.first() else {
             return;
@@ -413,23 +429,27 @@ impl EngineData {
                     })
                 }
             };
-            let tokens: Vec<String> = text::phrase_tokens(title)
-                .iter()
-                .map(|t| t.to_lowercase())
-                .collect();
-            let Some(first) = tokens.first() else {
-                continue;
+            let info = TitleInfo {
+                role,
+                before_name,
+                nominal,
             };
-            let longest = self.title_first_tokens.entry(first.clone()).or_insert(0);
-            *longest = (*longest).max(tokens.len());
-            self.titles.insert(
-                tokens.join(" "),
-                TitleInfo {
-                    role,
-                    before_name,
-                    nominal,
-                },
-            );
+            let mut forms = vec![title.to_string()];
+            if title.contains('-') {
+                forms.push(title.replace('-', " - "));
+            }
+            for form in forms {
+                let tokens: Vec<String> = text::phrase_tokens(&form)
+                    .iter()
+                    .map(|t| t.to_lowercase())
+                    .collect();
+                let Some(first) = tokens.first() else {
+                    continue;
+                };
+                let longest = self.title_first_tokens.entry(first.clone()).or_insert(0);
+                *longest = (*longest).max(tokens.len());
+                self.titles.insert(tokens.join(" "), info.clone());
+            }
         }
         Ok(())
     }
@@ -469,6 +489,8 @@ impl EngineData {
                 "LOC" => HeadType::Location,
                 "FAC" => HeadType::Facility,
                 "PRODUCT" => HeadType::ProductFollower,
+                "EVENT" => HeadType::Event,
+                "LAW" => HeadType::Law,
                 other => {
                     return Err(EngineError::Data {
                         file: HEADS,
@@ -484,6 +506,22 @@ impl EngineData {
             let noun = column(AGENTS, line, &fields, 0)?;
             let role = column(AGENTS, line, &fields, 1)?;
             self.agent_nouns.insert(noun.to_string(), role.to_string());
+        }
+        const GENDERED: &str = "gendered_words.tsv";
+        for (line, fields) in rows(GENDERED_WORDS) {
+            let word = column(GENDERED, line, &fields, 0)?;
+            let gender = match column(GENDERED, line, &fields, 1)? {
+                "F" => 'F',
+                "M" => 'M',
+                other => {
+                    return Err(EngineError::Data {
+                        file: GENDERED,
+                        line,
+                        message: format!("gender {other:?} is not F or M"),
+                    })
+                }
+            };
+            self.gendered_words.insert(word.to_lowercase(), gender);
         }
         const IRREGULAR: &str = "irregular_verbs.tsv";
         for (line, fields) in rows(IRREGULAR_VERBS) {

@@ -15,7 +15,11 @@
 //! - an event reported inside the complement of an appeal or promise ("pledged to resume
 //!   intelligence sharing") is that appeal or promise, not a second event;
 //! - the same event retold later in the article ("After the US-Ukraine talks in Saudi
-//!   Arabia...") is kept once.
+//!   Arabia...") is kept once;
+//! - unnamed groups act for a country ("Russian drones", "Police" under a TBILISI dateline,
+//!   "the government of Georgia"), coded country + role (RUSMIL, GEOCOP, GEOGOV);
+//! - a person we cannot code still occupies the subject position, so that the clause's other
+//!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
 use super::data::{EngineData, PatternItem};
 use super::resolve::MentionIndex;
@@ -58,6 +62,9 @@ const TARGET_FILLERS: &[&str] = &[
 const DETERMINERS: &[&str] = &[
     "a", "an", "the", "this", "these", "those", "its", "their", "our", "his", "her", "my",
 ];
+
+/// How many words a `*` in a pattern may skip: "pledged $325 million in new military aid".
+const MAX_GAP: usize = 6;
 
 const NEGATIONS: &[&str] = &["not", "n't", "never", "no"];
 const INTENT_MARKERS: &[&str] = &[
@@ -316,12 +323,16 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
 
         let sentence_span = self.text.token_range_span(first, end.saturating_sub(1));
         let bilateral = self.bilateral_pairs(first, end, &actors);
+        // Events already coded in this sentence: a later act of the same subject without a
+        // named target is towards the same target ("welcomed Zelenskyy ... and pledged $325
+        // million").
+        let mut coded_pairs: Vec<(ActorMention, ActorMention)> = Vec::new();
         let mut events = Vec::new();
         for (k, m) in chosen.iter().enumerate() {
             let Some(pattern) = self.data.event_patterns.get(m.pattern) else {
                 continue;
             };
-            if self.restates_earlier(&chosen[..k], m, clause_of(m.first)) {
+            if self.restates_earlier(chosen.get(..k).unwrap_or(&[]), m) {
                 continue;
             }
             let (source, target) = if pattern.noun {
@@ -371,19 +382,33 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             };
             let target = target.or_else(|| {
-                bilateral.iter().find_map(|(a, b)| {
-                    if same_country(a, &source) {
-                        Some(b.clone())
-                    } else if same_country(b, &source) {
-                        Some(a.clone())
-                    } else {
-                        None
-                    }
-                })
+                let same_subject = coded_pairs
+                    .iter()
+                    .find(|(s, _)| same_country(s, &source))
+                    .map(|(_, t)| t.clone());
+                bilateral
+                    .iter()
+                    .find_map(|(a, b)| {
+                        if same_country(a, &source) {
+                            Some(b.clone())
+                        } else if same_country(b, &source) {
+                            Some(a.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .or(same_subject)
             });
+            if source.code.is_empty() {
+                continue;
+            }
             let Some(target) = target.filter(|t| plausible_pair(&source, t)) else {
                 continue;
             };
+            if target.code.is_empty() {
+                continue;
+            }
+            coded_pairs.push((source.clone(), target.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
@@ -418,6 +443,26 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         events
     }
 
+    /// A verb that only reports ("said", "noted"): the words after it are a new clause.
+    /// Reporting verbs that are events themselves ("urged NATO", "warned Berlin") keep their
+    /// object.
+    fn is_reporting_verb(&self, i: usize) -> bool {
+        if !self
+            .text
+            .tokens
+            .get(i)
+            .is_some_and(|t| t.kind == TokenKind::Word)
+            || super::text::is_capitalised(self.word(i))
+        {
+            return false;
+        }
+        let lemmas = self.data.lemma_candidates(self.word(i));
+        lemmas
+            .iter()
+            .any(|l| self.data.reporting_verbs.contains_key(l))
+            && !lemmas.iter().any(|l| self.data.event_index.contains_key(l))
+    }
+
     /// Triggers are ordinary words: a capital mid-sentence makes a name ("March 12", "Strike
     /// Group"), except in headlines and at the start of a sentence.
     fn can_trigger(&self, i: usize) -> bool {
@@ -450,7 +495,10 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             let word = self.word(i);
             let lower = self.lower(i);
             let punct_boundary = matches!(word, "," | ";" | ":" | "(" | ")" | "—" | "–");
-            if punct_boundary || CLAUSE_OPENERS.contains(&lower.as_str()) {
+            // "He said Russia had launched...": the reported clause after a reporting verb
+            // has its own subject, with or without "that".
+            let after_reporting = i > first && lower != "that" && self.is_reporting_verb(i - 1);
+            if punct_boundary || after_reporting || CLAUSE_OPENERS.contains(&lower.as_str()) {
                 clause += 1;
             }
             out.push(clause);
@@ -510,8 +558,13 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             {
                 continue;
             }
-            let Some(code) = entity.actor_code.clone() else {
-                continue;
+            // A person we cannot code still holds the subject or object position, so that
+            // the clause's other actors are not mistaken for it; events with such an actor
+            // are dropped.
+            let code = match (&entity.actor_code, entity.entity_type) {
+                (Some(code), _) => code.clone(),
+                (None, EntityType::Person) => String::new(),
+                (None, _) => continue,
             };
             out.push(ActorMention {
                 first: m_first,
@@ -551,6 +604,21 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             else {
                 continue;
             };
+            // A singular agent noun before a plural noun modifies it: "civilian buildings",
+            // "government forces".
+            let next = self.lower(i + 1);
+            let modifier = !self.word(i).ends_with('s')
+                && next.len() > 3
+                && next.ends_with('s')
+                && !self.data.common_words.contains(&next)
+                && self
+                    .text
+                    .tokens
+                    .get(i + 1)
+                    .is_some_and(|t| t.kind == TokenKind::Word);
+            if modifier {
+                continue;
+            }
             // The country named right before ("Russian drones", "Ukraine's forces"), up to
             // two words back, or "of X" right after.
             let before = mentions.iter().rev().find(|&&(f, e, _, _)| {
@@ -610,16 +678,24 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .find_map(|(_, _, e, _)| self.entities.get(e).and_then(|x| x.country_code.clone()))
     }
 
-    /// Whether tokens `[first, end)` are exactly one title ("Secretary of State").
+    /// Whether tokens `[first, end)` are one or more titles ("Secretary of State", "Prime
+    /// Minister Sheikh").
     fn is_title_between(&self, first: usize, end: usize) -> bool {
-        if end <= first {
-            return true;
+        let mut i = first;
+        'next: while i < end {
+            for stop in (i + 1..=end).rev() {
+                let key = (i..stop)
+                    .map(|k| self.lower(k))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if self.data.titles.contains_key(&key) {
+                    i = stop;
+                    continue 'next;
+                }
+            }
+            return false;
         }
-        let key = (first..end)
-            .map(|i| self.lower(i))
-            .collect::<Vec<_>>()
-            .join(" ");
-        self.data.titles.contains_key(&key)
+        true
     }
 
     fn actor(&self, mention: &ActorMention) -> Actor {
@@ -687,7 +763,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 }
             }
             PatternItem::Gap => {
-                for skip in 0..=4 {
+                for skip in 0..=MAX_GAP {
                     let k = i + skip;
                     if k > end {
                         break;
@@ -719,7 +795,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
 
     /// A trigger inside the infinitive complement of an earlier appeal or promise in the same
     /// clause chain restates it ("pledged to resume intelligence sharing").
-    fn restates_earlier(&self, earlier: &[Match], m: &Match, _clause: usize) -> bool {
+    fn restates_earlier(&self, earlier: &[Match], m: &Match) -> bool {
         let mut k = m.first;
         let mut after_to = false;
         for _ in 0..3 {
@@ -1093,6 +1169,25 @@ mod tests {
     fn event_nouns_need_participants_and_places_are_not_targets() {
         assert!(events("Sanctions will follow if negotiations fail.").is_empty());
         assert!(events("Russia would agree to a ceasefire in Ukraine.").is_empty());
+    }
+
+    #[test]
+    fn unnamed_groups_act_for_the_dateline_country() {
+        let found = events(
+            "TBILISI, Georgia (AP) — Police used water cannons and tear gas against protesters.",
+        );
+        assert_eq!(found, [triple("17", "GEO", "GEO")]);
+    }
+
+    #[test]
+    fn retold_events_are_kept_once_and_uncoded_people_block_wrong_subjects() {
+        let found = events(
+            "Ukraine and the US held talks in Jeddah. After the US-Ukraine talks in Jeddah, \
+             Kyiv agreed to a ceasefire with Russia.",
+        );
+        assert_eq!(found.iter().filter(|e| e.0 == "04").count(), 1);
+        // "Zarqo Velt" is a person we cannot code: Russia must not become the subject.
+        assert!(events("Russia said Zarqo Velt urged Ukraine to stop.").is_empty());
     }
 
     #[test]

@@ -402,6 +402,8 @@ mod tests {
             "العربية “نص” 😀👍🏽 ٣٠",
             "\u{200d}\u{fe0f}\u{feff}\u{0}",
             "March 31, 99999999999999999999 $ 1e999 %",
+            "4294967295 decades ago, a 4294967295-decade plan, $99999999999999999999999 billion",
+            "On Tuesday last Tuesday next month 31 February 2024 at 25:99 p.m.",
         ];
         for title in samples {
             for body in samples {

@@ -275,13 +275,19 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         if !token.clause_initial && !headline {
             return Some(false);
         }
-        let word = self.word(i);
-        let evidence = self.data.given_names.contains(&lookup_form(word))
-            || self.mid_sentence_capitals.contains(word)
+        let evidence = self.has_name_evidence(i)
             || (self.is_name_word(i + 1)
                 && self.text.tokens.get(i + 1).is_some_and(|t| t.space_before)
                 && !headline);
         Some(!evidence)
+    }
+
+    /// A capitalised word known as a name from elsewhere: a given name, or the same word
+    /// capitalised mid-sentence in running text.
+    fn has_name_evidence(&self, i: usize) -> bool {
+        let word = self.word(i);
+        self.data.given_names.contains(&lookup_form(word))
+            || self.mid_sentence_capitals.contains(word)
     }
 
     fn segment(&self, first: usize, end: usize, out: &mut Vec<Segment>) {
@@ -327,12 +333,27 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
     /// The end of a name starting at `first`: further capitalised words, connectors between
     /// capitalised words, and hyphens glued on both sides ("Al-Qaeda").
     fn extend_name(&self, first: usize, end: usize) -> usize {
+        // In a headline every word is capitalised, so a name only grows by words known to be
+        // names ("Biden Hosts Zelensky At White House" is not one name).
+        let headline = self
+            .text
+            .tokens
+            .get(first)
+            .and_then(|t| self.text.paragraphs.get(t.paragraph))
+            .is_some_and(|p| p.headline_case);
         let mut stop = first + 1;
         while stop < end {
             let token = match self.text.tokens.get(stop) {
                 Some(t) => t,
                 None => break,
             };
+            let after_given_name = self
+                .data
+                .given_names
+                .contains(&lookup_form(self.word(stop - 1)));
+            if headline && !after_given_name && !self.has_name_evidence(stop) {
+                break;
+            }
             if self.is_name_word(stop)
                 && token.space_before
                 && self.match_known(stop, end).is_none()
@@ -502,27 +523,50 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
     }
 
     fn title_before(&self, segments: &[Segment], k: usize, first: usize) -> Option<TitlePhrase> {
-        let Segment::Title {
+        self.title_segment_before(segments, k, first)?;
+        // Titles may stack ("Qatari Prime Minister Sheikh Mohammed ..."): walk back over
+        // adjacent title segments; the office is the first one with a role.
+        let mut t = k - 1;
+        let mut office: Option<(String, TitleInfo)> = None;
+        let mut last_title = None;
+        while let Some(Segment::Title {
             first: title_first,
             end: title_end,
             key,
             info,
-        } = self.title_segment_before(segments, k, first)?
-        else {
-            return None;
-        };
+        }) = segments.get(t)
+        {
+            let adjacent = match last_title {
+                None => *title_end == first,
+                Some(next_first) => *title_end == next_first,
+            };
+            if !adjacent {
+                break;
+            }
+            if info.role.is_some() || office.is_none() {
+                office = Some((key.clone(), info.clone()));
+            }
+            last_title = Some(*title_first);
+            match t.checked_sub(1) {
+                Some(previous) => t = previous,
+                None => break,
+            }
+        }
+        let title_first = last_title?;
+        let title_end = first;
+        let (key, info) = office?;
         // "US President", "White House National Security Advisor": the qualifier right before
         // the title says whose official the person is.
-        let mut phrase_first = *title_first;
+        let mut phrase_first = title_first;
         let mut country = None;
         let mut org_actor = None;
         if let Some(Segment::Known {
             first: known_first,
             end: known_end,
             sense,
-        }) = k.checked_sub(2).and_then(|p| segments.get(p))
+        }) = segments.get(t)
         {
-            if known_end == title_first {
+            if *known_end == title_first {
                 if let Some(entity) = self.data.entities.get(sense.entity) {
                     phrase_first = *known_first;
                     country = entity.country.clone();
@@ -532,11 +576,11 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                 }
             }
         }
-        let (span, text) = self.span_of(phrase_first, *title_end)?;
+        let (span, text) = self.span_of(phrase_first, title_end)?;
         Some(TitlePhrase {
             span,
             text,
-            key: key.clone(),
+            key,
             role: info.role.clone(),
             country,
             org_actor,
@@ -554,6 +598,8 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             Some(HeadType::Organization) => return Some(EntityType::Organization),
             Some(HeadType::Location) => return Some(EntityType::Location),
             Some(HeadType::Facility) => return Some(EntityType::Facility),
+            Some(HeadType::Event) => return Some(EntityType::Event),
+            Some(HeadType::Law) => return Some(EntityType::Law),
             Some(HeadType::ProductFollower) | None => {}
         }
         // Weapon systems and models: "Patriot systems", "Taurus missiles", "IRIS-T".
@@ -588,6 +634,15 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             return Some(EntityType::Organization);
         }
         if end > first + 1 {
+            // Capitals-only lines are tables and shouted headings ("WESTERN DIVISION"), not
+            // people.
+            let shouted = (first..end).all(|i| {
+                let w = self.word(i);
+                !w.chars().any(char::is_lowercase)
+            });
+            if shouted {
+                return None;
+            }
             let has_of = (first..end).any(|i| self.word(i) == "of");
             return Some(if has_of {
                 EntityType::Organization
@@ -657,6 +712,47 @@ mod tests {
         let found = names("Marco Rubio spoke. Rubio said Ukrainians and Americans agreed.");
         assert!(found.contains(&("Rubio".to_string(), EntityType::Person)));
         assert!(found.contains(&("Ukrainians".to_string(), EntityType::Norp)));
+    }
+
+    #[test]
+    fn headline_case_lines_do_not_glue_words_into_names() {
+        let data = EngineData::embedded().expect("data");
+        let text = TextAnalysis::new(
+            "Biden Hosts Zelensky At White House Amid Aid Fight",
+            "President Joe Biden met Volodymyr Zelenskyy.",
+        );
+        let found: Vec<String> = recognize(&data, &text)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert!(found.contains(&"Biden".to_string()));
+        assert!(found.contains(&"White House".to_string()));
+        assert!(!found
+            .iter()
+            .any(|m| m.contains("Hosts") || m.contains("Aid")));
+    }
+
+    #[test]
+    fn stacked_titles_and_product_names() {
+        let data = EngineData::embedded().expect("data");
+        let text = TextAnalysis::new(
+            "",
+            "Qatari Prime Minister Sheikh Mohammed Al Thani asked for Patriot systems and IRIS-T.",
+        );
+        let mentions = recognize(&data, &text);
+        let sheikh = mentions
+            .iter()
+            .find(|m| m.text == "Mohammed Al Thani")
+            .expect("name");
+        let title = sheikh.title.as_ref().expect("title");
+        assert_eq!(title.country.as_deref(), Some("QAT"));
+        assert_eq!(title.key, "prime minister");
+        let products: Vec<&str> = mentions
+            .iter()
+            .filter(|m| m.entity_type == EntityType::Product)
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(products, ["Patriot", "IRIS-T"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //!   passage: they become citations, and the source of quotes in the same sentence (or, when
 //!   that sentence relays none, in the next).
 
-use super::data::{EngineData, KnownKind, OrgKind, ReportingKind};
+use super::data::{EngineData, ReportingKind};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{Citation, Entity, EntityType, MentionKind, Quote, QuoteKind, Span, Speaker};
@@ -176,21 +176,15 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         self.entities.get(e)
     }
 
+    /// News outlets are coded `<country>MED` in the gazetteer.
     fn is_media(&self, e: usize) -> bool {
-        let Some(entity) = self.entity(e) else {
-            return false;
-        };
-        if entity.entity_type != EntityType::Organization {
-            return false;
-        }
-        self.data
-            .entities
-            .iter()
-            .any(|k| k.name == entity.name && k.kind == KnownKind::Organization(OrgKind::Media))
-            || entity
-                .actor_code
-                .as_deref()
-                .is_some_and(|code| code.ends_with("MED"))
+        self.entity(e).is_some_and(|entity| {
+            entity.entity_type == EntityType::Organization
+                && entity
+                    .actor_code
+                    .as_deref()
+                    .is_some_and(|code| code.ends_with("MED"))
+        })
     }
 
     /// Entities that can speak: people, organisations, places standing for governments.
@@ -238,8 +232,18 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if i >= sentence_end {
             return None;
         }
-        // Mention then verb, with at most one adverb between: "Rubio also said".
-        if let Some((end, e, _)) = self.index.starting_at(i) {
+        // Mention then verb, with at most one adverb between: "Rubio also said"; the mention
+        // may follow a title ("senior Hamas official Sami Abu Zuhri told Reuters").
+        for (m_first, end, e, _) in self.index.within(i, (i + 6).min(sentence_end)) {
+            if (i..m_first).any(|k| {
+                self.text
+                    .tokens
+                    .get(k)
+                    .is_none_or(|t| t.kind != TokenKind::Word)
+                    || self.is_speech_verb(k)
+            }) {
+                break;
+            }
             let mut v = end;
             if v < sentence_end
                 && !self.is_speech_verb(v)
@@ -252,12 +256,21 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 v += 1;
             }
             if v < sentence_end && self.is_speech_verb(v) && self.can_speak(e) {
-                return Some(self.mention_cue(i, end, e, Some(self.word(v).to_string()), 0.9));
+                return Some(self.mention_cue(
+                    m_first,
+                    end,
+                    e,
+                    Some(self.word(v).to_string()),
+                    0.9,
+                ));
             }
         }
         // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov".
         if self.is_speech_verb(i) {
             let verb = self.word(i).to_string();
+            // "said Nato Secretary General Mark Rutte": the person, not the organisation in
+            // the title, is the speaker.
+            let mut first_speaker = None;
             for j in i + 1..(i + 8).min(sentence_end) {
                 if matches!(
                     self.text.tokens.get(j).map(|t| t.kind),
@@ -267,9 +280,18 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 }
                 if let Some((end, e, _)) = self.index.starting_at(j) {
                     if self.can_speak(e) && !self.is_media(e) {
-                        return Some(self.mention_cue(j, end, e, Some(verb), 0.9));
+                        let person = self
+                            .entity(e)
+                            .is_some_and(|x| x.entity_type == EntityType::Person);
+                        if person {
+                            return Some(self.mention_cue(j, end, e, Some(verb), 0.9));
+                        }
+                        first_speaker.get_or_insert((j, end, e));
                     }
                 }
+            }
+            if let Some((j, end, e)) = first_speaker {
+                return Some(self.mention_cue(j, end, e, Some(verb), 0.85));
             }
         }
         None
@@ -436,7 +458,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 confidence,
             });
         }
-        quotes.extend(self.indirect_quotes(citations));
+        quotes.extend(self.indirect_quotes());
         quotes.sort_by_key(|q| q.span);
         for (n, quote) in quotes.iter_mut().enumerate() {
             quote.id = format!("q{}", n + 1);
@@ -444,8 +466,9 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         quotes
     }
 
-    /// A quote with no cue of its own continues the previous quote's speaker when it opens its
-    /// paragraph, follows that quote's paragraph directly, and nobody else was named between.
+    /// A quote with no cue of its own continues the previous quote's speaker when it opens a
+    /// sentence in the same paragraph (`"…," Biden said. "…"`) or opens the next paragraph,
+    /// and nobody else was named between.
     fn continued_speaker(
         &self,
         previous: &Option<(usize, Option<Cue>)>,
@@ -454,9 +477,18 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         let (prev_paragraph, Some(prev_cue)) = previous.as_ref()? else {
             return None;
         };
-        let paragraph_index = self.text.tokens.get(open)?.paragraph;
+        let token = self.text.tokens.get(open)?;
+        let paragraph_index = token.paragraph;
         let paragraph = self.text.paragraphs.get(paragraph_index)?;
-        if paragraph.first_token != open || paragraph_index > prev_paragraph + 1 {
+        let opens_paragraph = paragraph.first_token == open;
+        let opens_sentence = self
+            .text
+            .sentences
+            .get(token.sentence)
+            .is_some_and(|s| s.first_token == open);
+        let continues = (paragraph_index == *prev_paragraph && opens_sentence)
+            || (paragraph_index == prev_paragraph + 1 && opens_paragraph);
+        if !continues {
             return None;
         }
         let between_first = self.text.paragraphs.get(*prev_paragraph)?.first_token;
@@ -504,6 +536,27 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
     /// token the cue starts at and the token after it.
     fn citation_spans(&self) -> Vec<(Citation, usize, usize)> {
         let mut out = Vec::new();
+        // A wire dateline credits the agency: "KYIV, June 3 (Reuters) -".
+        if let Some(paragraph) = self
+            .text
+            .paragraphs
+            .iter()
+            .find(|p| p.field == super::Field::Body)
+        {
+            let window_end = (paragraph.first_token + 12).min(paragraph.end_token);
+            for i in paragraph.first_token..window_end {
+                if self.word(i) != "(" {
+                    continue;
+                }
+                if let Some((m_end, e, _)) = self.index.starting_at(i + 1) {
+                    if self.is_media(e) && self.word(m_end) == ")" {
+                        // It credits the whole story, not one quote: no anchor sentence.
+                        out.push(self.citation(e, paragraph.first_token, m_end + 1, usize::MAX));
+                    }
+                }
+                break;
+            }
+        }
         for sentence in &self.text.sentences {
             let (first, end) = (sentence.first_token, sentence.end_token);
             for i in first..end {
@@ -564,8 +617,13 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                             i
                         };
                         out.push(self.citation(e, cue_first, m_end + 1, i));
-                    } else if self.is_media(e) && i > first && self.lower(i - 1) == "told" {
-                        out.push(self.citation(e, i - 1, m_end, i));
+                    } else if self.is_media(e) && i > first {
+                        // "told Reuters", "told the BBC"
+                        let article = usize::from(self.lower(i - 1) == "the");
+                        let verb = i.saturating_sub(1 + article);
+                        if verb >= first && self.lower(verb) == "told" {
+                            out.push(self.citation(e, verb, m_end, i));
+                        }
                     }
                 }
             }
@@ -619,7 +677,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
     /// Reported speech without quotation marks: `X said (that) CLAUSE`, `According to X,
     /// CLAUSE`, and headline `X: CLAUSE`. Clauses that contain quotation marks are left to the
     /// direct and partial quotes.
-    fn indirect_quotes(&self, _citations: &[(Citation, usize, usize)]) -> Vec<Quote> {
+    fn indirect_quotes(&self) -> Vec<Quote> {
         let mut out = Vec::new();
         for sentence in &self.text.sentences {
             let (first, end) = (sentence.first_token, sentence.end_token);
@@ -728,5 +786,122 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             source: None,
             confidence: cue.confidence * 0.85,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Analysis, Document, Engine, QuoteKind};
+
+    fn analyze(title: &str, body: &str) -> Analysis {
+        let engine = Engine::new().expect("engine");
+        engine.analyze(&Document {
+            title,
+            body,
+            published: None,
+        })
+    }
+
+    fn direct(analysis: &Analysis) -> Vec<(String, Option<String>)> {
+        analysis
+            .quotes
+            .iter()
+            .filter(|q| q.kind != QuoteKind::Indirect)
+            .map(|q| (q.text.clone(), q.speaker.as_ref().map(|s| s.name.clone())))
+            .collect()
+    }
+
+    fn said(text: &str, speaker: Option<&str>) -> (String, Option<String>) {
+        (text.to_string(), speaker.map(str::to_string))
+    }
+
+    #[test]
+    fn speakers_come_from_cues_before_and_after_the_quote() {
+        let analysis = analyze(
+            "Trump: \"We have people going to Russia right now\"",
+            "US President Donald Trump spoke on Monday.\n\
+             \"We are ready,\" said US Secretary of State Marco Rubio.\n\
+             \"It will take time,\" he told reporters.\n\
+             Trump said: \"Peace is close.\"",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [
+                said(
+                    "We have people going to Russia right now",
+                    Some("Donald Trump")
+                ),
+                said("We are ready", Some("Marco Rubio")),
+                said("It will take time", Some("Marco Rubio")),
+                said("Peace is close.", Some("Donald Trump")),
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_quotes_take_the_reporting_subject_and_scare_quotes_are_dropped() {
+        let analysis = analyze(
+            "",
+            "Marco Rubio warned of \"devastating\" sanctions. The so-called \"peace plan\" stalled.",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [said("devastating", Some("Marco Rubio"))]
+        );
+        assert_eq!(analysis.quotes[0].kind, QuoteKind::Partial);
+    }
+
+    #[test]
+    fn multi_paragraph_quotes_join_and_unattributed_quotes_stay_unknown() {
+        let analysis = analyze(
+            "",
+            "\"The first part.\n\"The second part,\" said Marco Rubio.\n\
+             Officials met later.\n\"Nobody knows who said this.\"",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [
+                said("The first part. The second part", Some("Marco Rubio")),
+                said("Nobody knows who said this.", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn outlets_become_citations_and_quote_sources() {
+        let analysis = analyze(
+            "",
+            "According to Sky News, talks resumed.\n\"We are close,\" Marco Rubio said.\n\
+             \"It is over,\" Dmitry Peskov told Reuters.\nThis was reported by The Guardian.",
+        );
+        let sources: Vec<&str> = analysis
+            .citations
+            .iter()
+            .map(|c| c.source.as_str())
+            .collect();
+        assert_eq!(sources, ["Sky News", "Reuters", "The Guardian"]);
+        let quote_sources: Vec<Option<&str>> = analysis
+            .quotes
+            .iter()
+            .filter(|q| q.kind == QuoteKind::Direct)
+            .map(|q| q.source.as_deref())
+            .collect();
+        assert_eq!(quote_sources, [Some("Sky News"), Some("Reuters")]);
+    }
+
+    #[test]
+    fn reported_speech_is_an_indirect_quote() {
+        let analysis = analyze(
+            "",
+            "Marco Rubio said that Washington is urging Russia to stop.",
+        );
+        let indirect: Vec<_> = analysis
+            .quotes
+            .iter()
+            .filter(|q| q.kind == QuoteKind::Indirect)
+            .collect();
+        assert_eq!(indirect.len(), 1);
+        assert_eq!(indirect[0].text, "Washington is urging Russia to stop");
+        assert_eq!(indirect[0].cue.as_deref(), Some("said"));
     }
 }

@@ -12,7 +12,12 @@
 //!   a nationality in the nominal must agree with the person's country;
 //! - "he"/"she" outside quotations link to the subject of the sentence if it comes first, else
 //!   to the subject of the nearest earlier sentence that has a person subject (news continues a
-//!   paragraph about the person it last named as subject: `"...," he told reporters`).
+//!   paragraph about the person it last named as subject: `"...," he told reporters`); "him"
+//!   is someone other than the subject; a gendered title ("Ms", "spokesman") or an earlier
+//!   pronoun rules out the other gender;
+//! - wire datelines ("TBILISI, Georgia (AP) —") name a country whose own officials the story
+//!   titles without nationality ("President Salome Zourabichvili"), so untitled-by-country
+//!   officials take the dateline's country.
 
 use std::collections::HashMap;
 
@@ -22,8 +27,20 @@ use super::quotes::quoted_token_mask;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{Entity, EntityType, Mention, MentionKind, Span};
 
-/// Pronouns that can refer back to one named person.
-const PERSON_PRONOUNS: &[&str] = &["he", "him", "his", "she", "her"];
+/// Pronouns that can refer back to one named person, with the gender they carry.
+fn pronoun_gender(word: &str) -> Option<Gender> {
+    match word {
+        "he" | "him" | "his" => Some(Gender::Male),
+        "she" | "her" | "hers" => Some(Gender::Female),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gender {
+    Male,
+    Female,
+}
 
 /// Determiners that make a role noun refer to someone already named ("the politician").
 const DEFINITE_DETERMINERS: &[&str] = &["the"];
@@ -42,6 +59,8 @@ struct Draft {
     known: Option<usize>,
     /// Token position of the latest mention, for recency.
     last_token: usize,
+    /// From gendered titles ("Ms", "spokeswoman") or an earlier pronoun.
+    gender: Option<Gender>,
 }
 
 /// Groups the recognised names, role nominals and pronouns into entities.
@@ -51,15 +70,30 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
     let mut by_known: HashMap<usize, usize> = HashMap::new();
     let mut by_text: HashMap<(String, u8), usize> = HashMap::new();
     // The token ranges covered by names, so nominal detection does not re-read them.
+    // The longest name starting at each token; names nested at the same start ("U.S." in
+    // "U.S. State Department") are kept in `nested_at`.
     let mut name_at: HashMap<usize, usize> = HashMap::new();
+    let mut nested_at: HashMap<usize, Vec<usize>> = HashMap::new();
     for (n, name) in names.iter().enumerate() {
-        name_at.insert(name.first_token, n);
+        if let Some(previous) = name_at.insert(name.first_token, n) {
+            let (keep, nested) = match names.get(previous) {
+                Some(p) if p.end_token > name.end_token => (previous, n),
+                _ => (n, previous),
+            };
+            name_at.insert(name.first_token, keep);
+            nested_at.entry(name.first_token).or_default().push(nested);
+        }
     }
     // The entity each name mention went to, to find sentence subjects.
     let mut person_at_token: Vec<(usize, usize)> = Vec::new();
 
     let mut sentence_subject: HashMap<usize, usize> = HashMap::new();
-    let mut last_subject: Option<usize> = None;
+    // Subjects of earlier sentences, most recent last.
+    let mut subject_history: Vec<usize> = Vec::new();
+    // Every person named or described so far, most recent last.
+    let mut person_history: Vec<usize> = Vec::new();
+    // The latest person named, with its sentence.
+    let mut last_person: Option<(usize, usize)> = None;
     let mut current_sentence = usize::MAX;
 
     let mut i = 0;
@@ -69,7 +103,8 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         };
         if token.sentence != current_sentence {
             if let Some(subject) = sentence_subject.get(&current_sentence) {
-                last_subject = Some(*subject);
+                subject_history.retain(|d| d != subject);
+                subject_history.push(*subject);
             }
             current_sentence = token.sentence;
         }
@@ -79,9 +114,17 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                 i += 1;
                 continue;
             };
+            for &inner in nested_at.get(&i).map_or(&[][..], Vec::as_slice) {
+                if let Some(inner) = names.get(inner) {
+                    add_name(data, &mut drafts, &mut by_known, &mut by_text, inner);
+                }
+            }
             let d = add_name(data, &mut drafts, &mut by_known, &mut by_text, name);
             if name.entity_type == EntityType::Person {
                 person_at_token.push((i, d));
+                last_person = Some((token.sentence, d));
+                person_history.retain(|p| *p != d);
+                person_history.push(d);
                 if !in_quote {
                     sentence_subject.entry(token.sentence).or_insert(d);
                 }
@@ -96,10 +139,13 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         let word = text.token_text(i);
         let lower = lookup_form(word).to_lowercase();
         if DEFINITE_DETERMINERS.contains(&lower.as_str()) {
-            if let Some((end, d)) = link_nominal(data, text, names, &name_at, &drafts, i) {
+            if let Some(link) = link_nominal(data, text, names, &name_at, &drafts, i) {
+                let (end, d) = (link.end, link.draft);
                 if let Some(span) = text.token_range_span(i, end - 1) {
                     push_mention(&mut drafts, d, i, end, span, text, MentionKind::Nominal);
+                    learn_from_nominal(&mut drafts, &link);
                     sentence_subject.entry(token.sentence).or_insert(d);
+                    last_person = Some((token.sentence, d));
                     // A nationality inside the nominal ("The American leader") is still a
                     // mention of its own, so resolution goes on inside the nominal.
                     i += 1;
@@ -107,12 +153,38 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                 }
             }
         }
-        if PERSON_PRONOUNS.contains(&lower.as_str()) {
-            let antecedent = match sentence_subject.get(&token.sentence) {
-                Some(subject) => Some(*subject),
-                None => last_subject,
+        if let Some(gender) = pronoun_gender(&lower) {
+            let subject = sentence_subject.get(&token.sentence).copied();
+            let fits = |d: &usize| {
+                drafts
+                    .get(*d)
+                    .is_some_and(|x| x.gender.is_none_or(|g| g == gender))
+            };
+            // Earlier subjects first; then anyone named whose gender fits ("Mr Smith met Ms
+            // Doe. She said ...").
+            let earlier = subject_history
+                .iter()
+                .rev()
+                .chain(person_history.iter().rev())
+                .copied()
+                .find(|d| fits(d) && (lower != "him" || Some(*d) != subject));
+            let antecedent = if lower == "him" {
+                // An object pronoun is not the clause's subject: "he is expected to urge him"
+                // means someone else named in the sentence, else an earlier subject.
+                last_person
+                    .filter(|&(sentence, d)| {
+                        sentence == token.sentence && Some(d) != subject && fits(&d)
+                    })
+                    .map(|(_, d)| d)
+                    .or(earlier)
+            } else {
+                subject.filter(fits).or(earlier)
             };
             if let Some(d) = antecedent {
+                // The pronoun tells the person's gender for later pronouns.
+                if let Some(draft) = drafts.get_mut(d) {
+                    draft.gender.get_or_insert(gender);
+                }
                 push_mention(
                     &mut drafts,
                     d,
@@ -146,9 +218,9 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
     finish(drafts)
 }
 
-/// The country of a dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —"): the
-/// first body paragraph opens with a place name and a comma, and a bracket or dash follows
-/// within a few words.
+/// The country of a dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —",
+/// "WASHINGTON (AP) —"): the first body paragraph opens with a place name, and a bracket or
+/// dash follows within a few words.
 pub fn dateline_country(
     data: &EngineData,
     text: &TextAnalysis<'_>,
@@ -161,7 +233,9 @@ pub fn dateline_country(
     let name = names
         .iter()
         .find(|n| n.first_token == paragraph.first_token)?;
-    if name.entity_type != EntityType::Gpe || text.token_text(name.end_token) != "," {
+    if name.entity_type != EntityType::Gpe
+        || !matches!(text.token_text(name.end_token), "," | "(" | "—" | "–" | "-")
+    {
         return None;
     }
     let window_end = (paragraph.first_token + 12).min(paragraph.end_token);
@@ -251,6 +325,9 @@ fn add_name(
             draft.name = name.text.clone();
         }
         if let Some(title) = &name.title {
+            if draft.gender.is_none() {
+                draft.gender = title_gender(data, &title.text);
+            }
             if !draft.titles.contains(&title.text) {
                 draft.titles.push(title.text.clone());
             }
@@ -275,6 +352,18 @@ fn add_name(
     d
 }
 
+/// The gender a title implies, from any of its words ("Ms", "spokeswoman", "Sir").
+fn title_gender(data: &EngineData, title: &str) -> Option<Gender> {
+    title.split_whitespace().find_map(|word| {
+        let key = lookup_form(word).to_lowercase();
+        match data.gendered_words.get(&key)? {
+            'F' => Some(Gender::Female),
+            'M' => Some(Gender::Male),
+            _ => None,
+        }
+    })
+}
+
 fn type_tag(entity_type: EntityType) -> u8 {
     entity_type as u8
 }
@@ -288,21 +377,64 @@ fn find_person(drafts: &[Draft], text: &str) -> Option<usize> {
         .iter()
         .enumerate()
         .filter(|(_, d)| d.entity_type == Some(EntityType::Person) && d.known.is_none())
-        .filter(|(_, d)| {
+        .filter_map(|(k, d)| {
             let existing: Vec<&str> = d.name.split_whitespace().collect();
             let contains = |a: &[&str], b: &[&str]| b.iter().all(|w| a.contains(w));
             let same_last = existing.last() == words.last();
-            (contains(&existing, &words) && (words.len() > 1 || same_last || existing.len() == 1))
+            let by_surname = (contains(&existing, &words)
+                && (words.len() > 1 || same_last || existing.len() == 1))
                 || (contains(&words, &existing) && same_last)
-                || (words.len() == 1 && existing.last() == words.first())
+                || (words.len() == 1 && existing.last() == words.first());
+            // British usage calls knights by first name ("Sir Keir"): a lone first name is a
+            // weaker match than a surname.
+            let by_first_name =
+                words.len() == 1 && existing.len() > 1 && existing.first() == words.first();
+            if by_surname {
+                Some((2u8, d.last_token, k))
+            } else if by_first_name {
+                Some((1u8, d.last_token, k))
+            } else {
+                None
+            }
         })
-        .max_by_key(|(_, d)| d.last_token)
-        .map(|(d, _)| d)
+        .max()
+        .map(|(_, _, d)| d)
+}
+
+/// A role nominal linked to a person.
+struct NominalLink {
+    /// Token after the nominal.
+    end: usize,
+    draft: usize,
+    /// The title key ("prime minister").
+    key: String,
+    role: Option<String>,
+    /// The nationality in the nominal ("The American leader" -> USA).
+    country: Option<String>,
+}
+
+/// What a nominal tells about its person: "The prime minister said" gives Sir Keir Starmer an
+/// office, "The American leader" a country.
+fn learn_from_nominal(drafts: &mut [Draft], link: &NominalLink) {
+    let Some(draft) = drafts.get_mut(link.draft) else {
+        return;
+    };
+    if !draft.title_keys.contains(&link.key) {
+        draft.title_keys.push(link.key.clone());
+        draft.titles.push(link.key.clone());
+    }
+    if let Some(role) = &link.role {
+        if !draft.roles.contains(role) {
+            draft.roles.push(role.clone());
+        }
+    }
+    if draft.country.is_none() {
+        draft.country = link.country.clone();
+    }
 }
 
 /// Reads a definite role nominal starting at the determiner `first` ("the US president",
-/// "The American leader", "the Secretary of State") and links it to a person. Returns the end
-/// token and the draft index.
+/// "The American leader", "the Secretary of State") and links it to a person.
 fn link_nominal(
     data: &EngineData,
     text: &TextAnalysis<'_>,
@@ -310,7 +442,7 @@ fn link_nominal(
     name_at: &HashMap<usize, usize>,
     drafts: &[Draft],
     first: usize,
-) -> Option<(usize, usize)> {
+) -> Option<NominalLink> {
     let mut i = first + 1;
     let mut nationality: Option<String> = None;
     // An optional nationality or country before the role: "the US president".
@@ -339,8 +471,18 @@ fn link_nominal(
     let role = info.role.clone();
     let exact_title_needed = info.before_name;
     let mut best: Option<(u8, usize, usize)> = None;
+    let sentence = text.tokens.get(first).map(|t| t.sentence);
     for (d, draft) in drafts.iter().enumerate() {
         if draft.entity_type != Some(EntityType::Person) || draft.mentions.is_empty() {
+            continue;
+        }
+        // A role nominal does not point back into its own sentence: in "Zelenskyy thanked the
+        // president", the president is someone else.
+        let in_this_sentence = draft
+            .mentions
+            .iter()
+            .any(|(pos, _)| text.tokens.get(*pos).map(|t| t.sentence) == sentence);
+        if in_this_sentence {
             continue;
         }
         if let (Some(wanted), Some(have)) = (&nationality, &draft.country) {
@@ -351,8 +493,17 @@ fn link_nominal(
         let score = if draft.title_keys.contains(&key) {
             3
         } else if exact_title_needed {
-            // "the president" is not the Secretary of State.
-            continue;
+            // "the president" is not the Secretary of State; but a person introduced without
+            // an office ("Sir Keir Starmer") may be named by it later ("The prime minister
+            // said"), weakly.
+            let has_office = draft
+                .title_keys
+                .iter()
+                .any(|k| data.titles.get(k).is_some_and(|t| t.role.is_some()));
+            if has_office {
+                continue;
+            }
+            1
         } else {
             match &role {
                 Some(r) if draft.roles.contains(r) => 2,
@@ -366,7 +517,13 @@ fn link_nominal(
             best = Some(candidate);
         }
     }
-    best.map(|(_, _, d)| (end, d))
+    best.map(|(_, _, d)| NominalLink {
+        end,
+        draft: d,
+        key,
+        role,
+        country: nationality,
+    })
 }
 
 fn match_title_at(
@@ -550,7 +707,7 @@ mod tests {
             .find(|e| e.name == "Donald Trump")
             .expect("Trump");
         assert_eq!(trump.actor_code.as_deref(), Some("USAGOV"));
-        assert_eq!(trump.titles, ["US President"]);
+        assert!(trump.titles.contains(&"US President".to_string()));
         let texts = mentions_of(&found, "Donald Trump");
         assert!(texts.contains(&"Trump"));
         assert!(texts.contains(&"The American leader"));
@@ -569,6 +726,38 @@ mod tests {
         assert!(rubio.contains(&"he"));
         assert!(rubio.contains(&"the politician"));
         assert!(!mentions_of(&found, "Donald Trump").contains(&"he"));
+    }
+
+    #[test]
+    fn object_pronouns_and_first_names_and_offices_learned_from_nominals() {
+        let found = entities(
+            "Sir Keir Starmer spoke on Monday.\nThe prime minister said Sir Keir would meet \
+             US President Donald Trump, where he is expected to urge him to help.",
+        );
+        let starmer = mentions_of(&found, "Keir Starmer");
+        assert!(starmer.contains(&"The prime minister"));
+        assert!(starmer.contains(&"Keir"));
+        assert!(starmer.contains(&"he"));
+        assert!(mentions_of(&found, "Donald Trump").contains(&"him"));
+    }
+
+    #[test]
+    fn dateline_gives_untitled_officials_their_country() {
+        let found = entities(
+            "TBILISI, Georgia (AP) — Prime Minister Irakli Kobakhidze rejected the criticism.",
+        );
+        let pm = found
+            .iter()
+            .find(|e| e.name == "Irakli Kobakhidze")
+            .expect("PM");
+        assert_eq!(pm.actor_code.as_deref(), Some("GEOGOV"));
+    }
+
+    #[test]
+    fn pronouns_respect_gendered_titles() {
+        let found = entities("Mr John Smith met Ms Jane Doe on Monday.\nShe said talks went well.");
+        assert!(mentions_of(&found, "Jane Doe").contains(&"She"));
+        assert!(!mentions_of(&found, "John Smith").contains(&"She"));
     }
 
     #[test]

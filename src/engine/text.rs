@@ -194,11 +194,13 @@ impl<'a> TextAnalysis<'a> {
         let mut sentence_start = first;
         let mut i = first;
         while i < end {
-            if self.ends_sentence_at(i, end) {
+            if self.ends_sentence_at(i) {
                 // Closing quotes and brackets right after the full stop belong to the sentence.
                 let mut last = i;
                 while last + 1 < end {
-                    let next = &self.tokens[last + 1];
+                    let Some(next) = self.tokens.get(last + 1) else {
+                        break;
+                    };
                     let text = self.token_text(last + 1);
                     if !next.space_before
                         && (next.kind == TokenKind::CloseQuote
@@ -226,7 +228,7 @@ impl<'a> TextAnalysis<'a> {
         self.mark_clause_initial(first, end);
     }
 
-    fn ends_sentence_at(&self, i: usize, _end: usize) -> bool {
+    fn ends_sentence_at(&self, i: usize) -> bool {
         let Some(token) = self.tokens.get(i) else {
             return false;
         };
@@ -409,7 +411,17 @@ fn is_initial(text: &str) -> bool {
     matches!((chars.next(), chars.next(), chars.next()), (Some(c), Some('.'), None) if c.is_uppercase())
 }
 
+/// Headlines and sub-headings capitalise most words and do not end with a full stop; a
+/// sentence full of titles and names ("Qatari Prime Minister Sheikh Mohammed ...") does.
 fn is_headline_case(text: &TextAnalysis<'_>, first: usize, end: usize) -> bool {
+    let ends_with_stop = end
+        .checked_sub(1)
+        .filter(|&last| last >= first)
+        .and_then(|last| text.tokens.get(last))
+        .is_some_and(|t| t.kind == TokenKind::Terminal && text.span_text(t.span()) == ".");
+    if ends_with_stop {
+        return false;
+    }
     let mut long_words = 0;
     let mut capitalised = 0;
     for i in first..end {
@@ -530,9 +542,12 @@ fn tokenize_into(line: &str, offset: usize, field: Field, paragraph: usize, out:
                         break;
                     }
                     let word = line.get(pos(start_k)..pos(k + 1)).unwrap_or("");
+                    // A middle initial stands after a space ("John F. Kennedy"), not after a
+                    // hyphen ("IRIS-T.").
+                    let initial = space_before && is_initial(word);
                     if TITLE_ABBREVIATIONS.contains(&word)
                         || OTHER_ABBREVIATIONS.contains(&word)
-                        || is_initial(word)
+                        || initial
                     {
                         k += 1;
                     }

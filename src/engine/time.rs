@@ -567,7 +567,7 @@ impl<'t, 'a> Reader<'t, 'a> {
 
 fn duration(n: u32, letter: &str, clock: bool) -> String {
     if letter == "0Y" {
-        return format!("P{}Y", n * 10);
+        return format!("P{}Y", u64::from(n) * 10);
     }
     if clock {
         format!("PT{n}{letter}")
