@@ -93,7 +93,18 @@ impl ProtoConverter {
             article_id: meta.article_id.clone(),
             language: analysis.language.clone(),
             entities: analysis.entities.iter().map(|e| self.entity(e)).collect(),
-            quotes: analysis.quotes.iter().map(|q| self.quote(q)).collect(),
+            quotes: analysis
+                .quotes
+                .iter()
+                .filter(|q| q.kind != engine::QuoteKind::Indirect)
+                .map(|q| self.quote(q))
+                .collect(),
+            reported_speech: analysis
+                .quotes
+                .iter()
+                .filter(|q| q.kind == engine::QuoteKind::Indirect)
+                .map(|q| self.quote(q))
+                .collect(),
             events: analysis.events.iter().map(|e| self.event(e)).collect(),
             temporal_expressions: analysis
                 .temporals

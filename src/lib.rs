@@ -21,6 +21,7 @@ pub mod analysis;
 pub mod article;
 pub mod convert;
 pub mod engine;
+pub mod eval;
 pub mod server;
 pub mod startup;
 pub mod store;

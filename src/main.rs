@@ -12,6 +12,7 @@ use newsanalysis::{
     analysis::analyze_inline,
     article::{read_article_file, ArticleLimits, ValidArticle},
     engine::Engine,
+    eval,
     proto::v1 as pb,
     server::ServiceLimits,
     startup::{Application, Settings},
@@ -36,6 +37,32 @@ enum Command {
     /// first non-empty line is the title and the rest the body. Articles without an id take the
     /// file name without its extension.
     Analyze(AnalyzeArgs),
+    /// Measure quality: precision, recall and F1 against annotated data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Score entities, quotes with speakers and events against NAME.gold.json files (the format
+    /// of ../shared/eval); agrees with ../shared/tools/score.py.
+    Gold(GoldArgs),
+}
+
+#[derive(clap::Args)]
+struct GoldArgs {
+    /// Directories holding NAME.gold.json files.
+    #[arg(required = true, value_name = "GOLD_DIR")]
+    gold_dirs: Vec<PathBuf>,
+    /// Where to look for the articles (the gold file's `doc`) besides the gold directory.
+    #[arg(long = "text-dir", value_name = "DIR")]
+    text_dirs: Vec<PathBuf>,
+    /// Also write each AnalyzeResponse as PRED_DIR/NAME.json (what score.py reads).
+    #[arg(long, value_name = "PRED_DIR")]
+    write_predictions: Option<PathBuf>,
+    /// Print the totals as one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +133,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Analyze(args) => analyze(args),
+        Command::Eval(EvalCommand::Gold(args)) => eval_gold(args),
     }
 }
 
@@ -189,6 +217,59 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
             serde_json::to_writer(&mut out, &response)?;
         }
         writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn eval_gold(args: GoldArgs) -> anyhow::Result<()> {
+    let engine = Engine::new()?;
+    let cases = eval::load_cases(&args.gold_dirs, &args.text_dirs)?;
+    anyhow::ensure!(
+        !cases.is_empty(),
+        "no *.gold.json files in {:?}",
+        args.gold_dirs
+    );
+    if let Some(dir) = &args.write_predictions {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut total = eval::Scores::default();
+    for case in &cases {
+        let mut article = read_article_file(&case.text_path)?;
+        article.id = case.name.clone();
+        article.published_at = eval::published_at(&case.gold);
+        let valid = ValidArticle::parse(article, &ArticleLimits::default())
+            .with_context(|| format!("{} is not a valid article", eval::describe(case)))?;
+        let analysis = analyze_inline(&engine, valid, pb::EncodingType::Utf32);
+        let scores = eval::score(&case.gold, &analysis);
+        if !args.json {
+            println!(
+                "{:<40} entities F1 {:.3}  quote+speaker F1 {:.3}  events F1 {:.3}",
+                case.name,
+                scores.entities.f1(),
+                scores.quote_speaker().f1(),
+                scores.events.f1()
+            );
+        }
+        total.add(&scores);
+        if let Some(dir) = &args.write_predictions {
+            let path = dir.join(format!("{}.json", case.name));
+            let response = pb::AnalyzeResponse::new(analysis);
+            std::fs::write(&path, serde_json::to_vec(&response)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "documents": cases.len(),
+            "entity_f1": total.entities.f1(),
+            "quote_f1": total.quotes.f1(),
+            "speaker_acc": total.speaker_accuracy(),
+            "quote_speaker_f1": total.quote_speaker().f1(),
+            "event_f1": total.events.f1(),
+        });
+        println!("{summary}");
+    } else {
+        println!("\n{} documents\n{total}", cases.len());
     }
     Ok(())
 }

@@ -72,6 +72,16 @@ pub struct NameSense {
     pub adjective: bool,
 }
 
+/// A group noun from `agent_nouns.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentNoun {
+    /// CAMEO role appended to the country code.
+    pub role: String,
+    /// People ("police", "protesters") belong to the story's country when none is named;
+    /// weapons ("drones") only act for a country the text names with them.
+    pub country_from_context: bool,
+}
+
 /// A title or role noun from `titles.tsv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TitleInfo {
@@ -152,8 +162,9 @@ pub struct EngineData {
     pub name_heads: HashMap<String, HeadType>,
     /// Irregular inflected form -> lemma ("met" -> "meet").
     pub irregular_forms: HashMap<String, String>,
-    /// Group noun lemma -> CAMEO role ("protester" -> CVL, "troop" -> MIL).
-    pub agent_nouns: HashMap<String, String>,
+    /// Group noun lemma -> CAMEO role ("protester" -> CVL, "troop" -> MIL) and whether the
+    /// story's context may supply its country (people) or the text must name it (weapons).
+    pub agent_nouns: HashMap<String, AgentNoun>,
     /// Lower-case title word -> 'F' or 'M' ("ms" -> F, "spokesman" -> M).
     pub gendered_words: HashMap<String, char>,
 }
@@ -505,7 +516,24 @@ impl EngineData {
         for (line, fields) in rows(AGENT_NOUNS) {
             let noun = column(AGENTS, line, &fields, 0)?;
             let role = column(AGENTS, line, &fields, 1)?;
-            self.agent_nouns.insert(noun.to_string(), role.to_string());
+            let country_from_context = match column(AGENTS, line, &fields, 2)? {
+                "CONTEXT" => true,
+                "NAMED" => false,
+                other => {
+                    return Err(EngineError::Data {
+                        file: AGENTS,
+                        line,
+                        message: format!("country source {other:?} is not CONTEXT or NAMED"),
+                    })
+                }
+            };
+            self.agent_nouns.insert(
+                noun.to_string(),
+                AgentNoun {
+                    role: role.to_string(),
+                    country_from_context,
+                },
+            );
         }
         const GENDERED: &str = "gendered_words.tsv";
         for (line, fields) in rows(GENDERED_WORDS) {
@@ -698,6 +726,27 @@ mod tests {
             assert!(
                 data.lemma_candidates(form).iter().any(|l| l == lemma),
                 "{form} -> {lemma}"
+            );
+        }
+    }
+
+    #[test]
+    fn event_dictionary_covers_every_root_with_known_codes() {
+        let data = EngineData::embedded().expect("embedded data is valid");
+        for root in 1..=20 {
+            let root = format!("{root:02}");
+            assert!(
+                data.event_patterns
+                    .iter()
+                    .any(|p| p.code.starts_with(&root)),
+                "no pattern for root {root}"
+            );
+        }
+        for pattern in &data.event_patterns {
+            assert!(
+                data.cameo.contains_key(&pattern.code),
+                "unknown code {}",
+                pattern.code
             );
         }
     }

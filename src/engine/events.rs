@@ -66,7 +66,10 @@ const DETERMINERS: &[&str] = &[
 /// How many words a `*` in a pattern may skip: "pledged $325 million in new military aid".
 const MAX_GAP: usize = 6;
 
-const NEGATIONS: &[&str] = &["not", "n't", "never", "no"];
+/// Words before a trigger that deny it: "did not attack", "denied sending missiles".
+const NEGATIONS: &[&str] = &[
+    "not", "n't", "never", "no", "denied", "denies", "deny", "denying",
+];
 const INTENT_MARKERS: &[&str] = &[
     "would", "will", "could", "may", "might", "shall", "plan", "plans", "planned", "want", "wants",
     "ready", "intend", "intends", "hope", "hopes", "hoped", "expect", "expects", "should", "to",
@@ -159,7 +162,7 @@ pub fn extract(
     entities: &[Entity],
     quotes: &[Quote],
     temporals: &[Temporal],
-    _published: Option<Date>,
+    published: Option<Date>,
 ) -> Vec<Event> {
     let index = MentionIndex::new(text, entities);
     let dateline_country = dateline_country(text, entities, &index);
@@ -171,6 +174,7 @@ pub fn extract(
         quotes,
         temporals,
         dateline_country,
+        published,
     };
     let mut events = Vec::new();
     let mut seen: Vec<Identity> = Vec::new();
@@ -225,6 +229,7 @@ struct Coder<'d, 't, 'a, 'e> {
     quotes: &'e [Quote],
     temporals: &'e [Temporal],
     dateline_country: Option<String>,
+    published: Option<Date>,
 }
 
 impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
@@ -417,6 +422,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             };
             let root_code: String = pattern.code.chars().take(2).collect();
+            let modality = self.modality(m, first, &clause_of);
             let cameo = self
                 .data
                 .cameo
@@ -433,9 +439,11 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 trigger: self.text.span_text(trigger_span).to_string(),
                 trigger_span,
                 span,
-                time: self.time_in(span),
+                time: self
+                    .time_in(span)
+                    .or_else(|| self.publication_time(trigger_span, modality)),
                 location: self.location(m, first, end),
-                modality: self.modality(m, first, &clause_of),
+                modality,
                 quote_id: self.quote_at(trigger_span),
                 confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9),
             });
@@ -596,7 +604,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if mentions.iter().any(|&(f, e, _, _)| f <= i && i < e) {
                 continue;
             }
-            let Some(role) = self
+            let Some(agent) = self
                 .data
                 .lemma_candidates(self.word(i))
                 .iter()
@@ -604,6 +612,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             else {
                 continue;
             };
+            let role = &agent.role;
             // A singular agent noun before a plural noun modifies it: "civilian buildings",
             // "government forces".
             let next = self.lower(i + 1);
@@ -643,10 +652,17 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                         .then(|| x.country_code.clone())
                         .flatten()
                 });
-            let Some(country) = named
-                .or_else(|| sentence_country.clone())
-                .or_else(|| self.dateline_country.clone())
-            else {
+            let context = || {
+                sentence_country
+                    .clone()
+                    .or_else(|| self.dateline_country.clone())
+            };
+            let country = if agent.country_from_context {
+                named.or_else(context)
+            } else {
+                named
+            };
+            let Some(country) = country else {
                 continue;
             };
             // The named country is already an actor mention; the agent refines its role.
@@ -793,34 +809,33 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         }
     }
 
-    /// A trigger inside the infinitive complement of an earlier appeal or promise in the same
-    /// clause chain restates it ("pledged to resume intelligence sharing").
+    /// A trigger inside the complement of an earlier appeal or promise restates it
+    /// ("pledged to resume intelligence sharing"), and one after "of"/"for" following an
+    /// accusation is the allegation, not an event ("accused Iran of supplying drones").
     fn restates_earlier(&self, earlier: &[Match], m: &Match) -> bool {
-        let mut k = m.first;
-        let mut after_to = false;
-        for _ in 0..3 {
-            let Some(p) = k.checked_sub(1) else {
-                break;
+        // The word before the trigger, skipping adverbs ("to immediately lift").
+        let mut p = m.first;
+        let linking = loop {
+            let Some(previous) = p.checked_sub(1) else {
+                break String::new();
             };
-            let lower = self.lower(p);
-            if lower == "to" {
-                after_to = true;
-                break;
-            }
-            if self.text.tokens.get(p).map(|t| t.kind) != Some(TokenKind::Word)
-                || lower.ends_with("ly")
-            {
-                k = p;
-                if self.text.tokens.get(p).map(|t| t.kind) != Some(TokenKind::Word) {
-                    break;
-                }
+            let lower = self.lower(previous);
+            let is_word = self
+                .text
+                .tokens
+                .get(previous)
+                .is_some_and(|t| t.kind == TokenKind::Word);
+            if is_word && lower.ends_with("ly") && p + 3 > m.first {
+                p = previous;
                 continue;
             }
-            break;
-        }
-        if !after_to {
-            return false;
-        }
+            break lower;
+        };
+        let wanted: &[&str] = match linking.as_str() {
+            "to" => COMPLEMENT_TAKING_ROOTS,
+            "of" | "for" => &["11"],
+            _ => return false,
+        };
         earlier.iter().any(|e| {
             let root: String = self
                 .data
@@ -828,7 +843,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 .get(e.pattern)
                 .map(|p| p.code.chars().take(2).collect())
                 .unwrap_or_default();
-            COMPLEMENT_TAKING_ROOTS.contains(&root.as_str())
+            wanted.contains(&root.as_str())
                 && m.first > e.first
                 && !(e.end..m.first).any(|i| matches!(self.word(i), ";" | "."))
         })
@@ -1058,6 +1073,26 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .cloned()
     }
 
+    /// News reports what just happened: an asserted event with no date in its sentence took
+    /// place around publication. The value is the publication date; the text is empty and the
+    /// span an empty range at the trigger, since no words of the article say it.
+    fn publication_time(&self, trigger: Span, modality: Modality) -> Option<Temporal> {
+        let date = self.published?;
+        if modality != Modality::Asserted {
+            return None;
+        }
+        Some(Temporal {
+            text: String::new(),
+            span: Span {
+                field: trigger.field,
+                start: trigger.start,
+                end: trigger.start,
+            },
+            kind: TemporalKind::Date,
+            value: format!("{:04}-{:02}-{:02}", date.year, date.month, date.day),
+        })
+    }
+
     /// "in Jeddah", "in Saudi Arabia": the nearest place phrase after the trigger, else before.
     fn location(&self, m: &Match, first: usize, end: usize) -> Option<Place> {
         let places: Vec<(usize, usize)> = self
@@ -1188,6 +1223,28 @@ mod tests {
         assert_eq!(found.iter().filter(|e| e.0 == "04").count(), 1);
         // "Zarqo Velt" is a person we cannot code: Russia must not become the subject.
         assert!(events("Russia said Zarqo Velt urged Ukraine to stop.").is_empty());
+    }
+
+    #[test]
+    fn events_take_the_sentence_date_else_publication_and_places_from_in() {
+        let engine = Engine::new().expect("engine");
+        let analysis = engine.analyze(&Document {
+            title: "",
+            body: "On March 11, Russia attacked Kyiv. Moscow also shelled Kharkiv in Ukraine.",
+            published: Some(Date {
+                year: 2025,
+                month: 3,
+                day: 14,
+            }),
+        });
+        let times: Vec<Option<&str>> = analysis
+            .events
+            .iter()
+            .map(|e| e.time.as_ref().map(|t| t.value.as_str()))
+            .collect();
+        assert_eq!(times, [Some("2025-03-11"), Some("2025-03-14")]);
+        let place = analysis.events.get(1).and_then(|e| e.location.as_ref());
+        assert_eq!(place.map(|p| p.name.as_str()), Some("Ukraine"));
     }
 
     #[test]

@@ -56,8 +56,33 @@ pub fn find_quote_regions(text: &TextAnalysis<'_>) -> Vec<QuoteRegion> {
             if !double && !single {
                 continue;
             }
-            match (open, token.kind) {
-                (None, TokenKind::OpenQuote) => open = Some((i, double)),
+            // A straight mark with spaces on both sides (`he said " It ...`) says nothing by
+            // its spacing: it opens when nothing is open and closes otherwise.
+            let spaced_after = text
+                .tokens
+                .get(i + 1)
+                .is_none_or(|next| next.space_before || next.paragraph != token.paragraph);
+            let kind = if (mark == "\"" || mark == "'") && token.space_before && spaced_after {
+                if open.is_some() {
+                    TokenKind::CloseQuote
+                } else {
+                    TokenKind::OpenQuote
+                }
+            } else {
+                token.kind
+            };
+            // A single mark opens a quotation only before a real word: not the "'s" or "'ll"
+            // of contractions split off in pre-tokenized text ("It 's").
+            let opens_word = text.tokens.get(i + 1).is_some_and(|next| {
+                let word = text.token_text(i + 1);
+                let contraction = !next.space_before
+                    && matches!(word, "s" | "m" | "d" | "t" | "ll" | "ve" | "re");
+                next.kind == TokenKind::Word
+                    && !contraction
+                    && (word.chars().count() > 1 || word.chars().all(char::is_uppercase))
+            });
+            match (open, kind) {
+                (None, TokenKind::OpenQuote) if double || opens_word => open = Some((i, double)),
                 (Some((start, was_double)), TokenKind::CloseQuote) if was_double == double => {
                     if i > start + 1 {
                         regions.push(QuoteRegion {
@@ -887,6 +912,18 @@ mod tests {
             .map(|q| q.source.as_deref())
             .collect();
         assert_eq!(quote_sources, [Some("Sky News"), Some("Reuters")]);
+    }
+
+    #[test]
+    fn spaced_straight_quotes_and_split_contractions_pair_up() {
+        let analysis = analyze(
+            "",
+            "Marco Rubio spoke . ' It 's a very complicated issue , ' Rubio said .",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [said("It 's a very complicated issue", Some("Marco Rubio"))]
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //!   is someone other than the subject; a gendered title ("Ms", "spokesman") or an earlier
 //!   pronoun rules out the other gender;
 //! - wire datelines ("TBILISI, Georgia (AP) —") name a country whose own officials the story
-//!   titles without nationality ("President Salome Zourabichvili"), so untitled-by-country
-//!   officials take the dateline's country.
+//!   titles without nationality ("President Salome Zourabichvili"), so officials without a
+//!   country take the dateline's, unless their paragraph names another country.
 
 use std::collections::HashMap;
 
@@ -204,13 +204,33 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
     // Wire stories name their own country's officials without a nationality ("President
     // Salome Zourabichvili" under a TBILISI dateline): officials with a role and no country
     // belong to the dateline's country.
+    // Only where the official's paragraph names no other country: a Brussels dateline over
+    // "Iran's foreign ministry ... spokesman Nasser Kanaani" says nothing about him.
     if let Some(country) = dateline_country(data, text, names) {
         for draft in &mut drafts {
-            if draft.entity_type == Some(EntityType::Person)
-                && draft.country.is_none()
-                && draft.org_actor.is_none()
-                && !draft.roles.is_empty()
+            if draft.entity_type != Some(EntityType::Person)
+                || draft.country.is_some()
+                || draft.org_actor.is_some()
+                || draft.roles.is_empty()
             {
+                continue;
+            }
+            let paragraph = draft
+                .mentions
+                .first()
+                .and_then(|(pos, _)| text.tokens.get(*pos))
+                .map(|t| t.paragraph);
+            let other_country = names.iter().any(|name| {
+                text.tokens.get(name.first_token).map(|t| t.paragraph) == paragraph
+                    && name
+                        .known
+                        .and_then(|sense| data.entities.get(sense.entity))
+                        .is_some_and(|known| {
+                            !matches!(known.kind, KnownKind::Organization(_))
+                                && known.country.as_ref().is_some_and(|c| *c != country)
+                        })
+            });
+            if !other_country {
                 draft.country = Some(country.clone());
             }
         }
