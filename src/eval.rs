@@ -10,16 +10,17 @@
 //! - an event matches on root code and source/target country (meetings either way round; an
 //!   empty gold actor matches anything); optional gold events neither reward nor punish.
 
-use std::{
-    collections::HashSet,
-    fmt,
-    path::{Path, PathBuf},
-};
+use std::{collections::HashSet, fmt, path::PathBuf};
 
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::proto::v1 as pb;
+use crate::{
+    analysis::analyze_inline,
+    article::{read_article_file, ArticleLimits, ValidArticle},
+    engine::Engine,
+    proto::v1 as pb,
+};
 
 /// A gold annotation file.
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +78,8 @@ pub enum EvalError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("article of {case}: {message}")]
+    Article { case: String, message: String },
     #[error("the article {doc} of {gold} is in none of: {searched}")]
     MissingText {
         doc: String,
@@ -473,9 +476,22 @@ pub fn published_at(gold: &GoldDocument) -> Option<pbjson_types::Timestamp> {
     })
 }
 
-/// Where a case's article text lives, for messages.
-pub fn describe(case: &GoldCase) -> String {
-    format!("{} ({})", case.name, Path::new(&case.text_path).display())
+/// Analyses a case's article as the service would: the file read as the CLI reads it, the id
+/// set to the case name, the publication date from the gold file, offsets in code points.
+pub fn analyze_case(engine: &Engine, case: &GoldCase) -> Result<pb::Analysis, EvalError> {
+    let mut article = read_article_file(&case.text_path).map_err(|source| EvalError::Article {
+        case: case.name.clone(),
+        message: source.to_string(),
+    })?;
+    article.id = case.name.clone();
+    article.published_at = published_at(&case.gold);
+    let valid = ValidArticle::parse(article, &ArticleLimits::default()).map_err(|source| {
+        EvalError::Article {
+            case: case.name.clone(),
+            message: source.to_string(),
+        }
+    })?;
+    Ok(analyze_inline(engine, valid, pb::EncodingType::Utf32))
 }
 
 #[cfg(test)]

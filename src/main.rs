@@ -234,12 +234,7 @@ fn eval_gold(args: GoldArgs) -> anyhow::Result<()> {
     }
     let mut total = eval::Scores::default();
     for case in &cases {
-        let mut article = read_article_file(&case.text_path)?;
-        article.id = case.name.clone();
-        article.published_at = eval::published_at(&case.gold);
-        let valid = ValidArticle::parse(article, &ArticleLimits::default())
-            .with_context(|| format!("{} is not a valid article", eval::describe(case)))?;
-        let analysis = analyze_inline(&engine, valid, pb::EncodingType::Utf32);
+        let analysis = eval::analyze_case(&engine, case)?;
         let scores = eval::score(&case.gold, &analysis);
         if !args.json {
             println!(
