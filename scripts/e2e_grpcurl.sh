@@ -87,7 +87,8 @@ while True:
         break
     obj, pos = dec.raw_decode(text, pos)
     msgs.append(obj)
-seqs = [int(m["sequence"]) for m in msgs]
+seqs = [int(m["sequence"]) for m in msgs if "event" in m]
+assert any("caughtUp" in m for m in msgs), "no caught-up marker after the replay"
 assert len(seqs) >= 3 and seqs == sorted(seqs) and seqs[0] == 1, seqs
 print(f"{len(seqs)} events streamed, sequences {seqs[0]}..{seqs[-1]}")
 PY

@@ -1,8 +1,10 @@
 //! Engine types to proto types, in one place.
 //!
-//! The engine counts offsets in UTF-8 bytes of the title or the body. Clients ask for UTF-8,
-//! UTF-16 code units or code points (`EncodingType`, as Google's Natural Language API does), so
-//! every span is converted here through an [`OffsetMap`] built once per field.
+//! The engine counts offsets in UTF-8 bytes of the title or the body, and [`ProtoConverter`]
+//! keeps them so: the stored form of an analysis is a proto `Analysis` with UTF-8 offsets. Clients
+//! ask for UTF-8, UTF-16 code units or code points (`EncodingType`, as Google's Natural Language
+//! API does), so [`reencode_spans`] rewrites every span of a proto analysis or event through an
+//! [`OffsetMap`] built once per field.
 
 use std::time::{Duration, SystemTime};
 
@@ -51,6 +53,10 @@ impl OffsetMap {
         OffsetMap { units }
     }
 
+    fn is_identity(&self) -> bool {
+        self.units.is_empty()
+    }
+
     pub fn map(&self, byte: usize) -> u32 {
         if self.units.is_empty() {
             return u32::try_from(byte).unwrap_or(u32::MAX);
@@ -60,37 +66,102 @@ impl OffsetMap {
     }
 }
 
-/// Converts engine output for one article to proto messages.
-pub struct ProtoConverter {
+/// The offset maps of one article's title and body.
+pub struct ArticleOffsets {
     title: OffsetMap,
     body: OffsetMap,
     encoding: pb::EncodingType,
 }
 
-impl ProtoConverter {
-    pub fn new(title: &str, body: &str, encoding: pb::EncodingType) -> ProtoConverter {
-        ProtoConverter {
+impl ArticleOffsets {
+    pub fn new(title: &str, body: &str, encoding: pb::EncodingType) -> ArticleOffsets {
+        ArticleOffsets {
             title: OffsetMap::new(title, encoding),
             body: OffsetMap::new(body, encoding),
             encoding,
         }
     }
 
+    fn reencode(&self, span: &mut pb::TextSpan) {
+        let map = if span.field == pb::TextField::Title as i32 {
+            &self.title
+        } else {
+            &self.body
+        };
+        span.start = map.map(span.start as usize);
+        span.end = map.map(span.end as usize);
+    }
+}
+
+/// Rewrites every span of an analysis made with UTF-8 offsets (what [`ProtoConverter`] makes) to
+/// the offsets' encoding.
+pub fn reencode_spans(analysis: &mut pb::Analysis, offsets: &ArticleOffsets) {
+    analysis.encoding_type = offsets.encoding as i32;
+    if offsets.title.is_identity() && offsets.body.is_identity() {
+        return;
+    }
+    let mut spans: Vec<&mut pb::TextSpan> = Vec::new();
+    for entity in &mut analysis.entities {
+        spans.extend(entity.mentions.iter_mut().filter_map(|m| m.span.as_mut()));
+    }
+    for quote in analysis
+        .quotes
+        .iter_mut()
+        .chain(analysis.reported_speech.iter_mut())
+    {
+        spans.extend(quote.span.as_mut());
+        spans.extend(quote.speaker.as_mut().and_then(|s| s.span.as_mut()));
+    }
+    spans.extend(
+        analysis
+            .temporal_expressions
+            .iter_mut()
+            .filter_map(|t| t.span.as_mut()),
+    );
+    spans.extend(
+        analysis
+            .citations
+            .iter_mut()
+            .filter_map(|c| c.span.as_mut()),
+    );
+    for span in spans {
+        offsets.reencode(span);
+    }
+    for event in &mut analysis.events {
+        reencode_event_spans(event, offsets);
+    }
+}
+
+/// Rewrites every span of an event made with UTF-8 offsets to the offsets' encoding.
+pub fn reencode_event_spans(event: &mut pb::Event, offsets: &ArticleOffsets) {
+    let time_span = event.time.as_mut().and_then(|t| t.span.as_mut());
+    for span in [event.trigger_span.as_mut(), event.span.as_mut(), time_span]
+        .into_iter()
+        .flatten()
+    {
+        offsets.reencode(span);
+    }
+}
+
+/// Converts engine output for one article to proto messages, offsets in UTF-8 bytes.
+pub struct ProtoConverter;
+
+impl ProtoConverter {
     pub fn span(&self, span: &engine::Span) -> pb::TextSpan {
-        let (map, field) = match span.field {
-            Field::Title => (&self.title, pb::TextField::Title),
-            Field::Body => (&self.body, pb::TextField::Body),
+        let field = match span.field {
+            Field::Title => pb::TextField::Title,
+            Field::Body => pb::TextField::Body,
         };
         pb::TextSpan {
-            start: map.map(span.start),
-            end: map.map(span.end),
+            start: u32::try_from(span.start).unwrap_or(u32::MAX),
+            end: u32::try_from(span.end).unwrap_or(u32::MAX),
             field: field as i32,
         }
     }
 
-    pub fn analysis(&self, analysis: &engine::Analysis, meta: &AnalysisMeta) -> pb::Analysis {
+    /// The analysis with UTF-8 offsets; the caller fills in the article id, version and timing.
+    pub fn analysis(&self, analysis: &engine::Analysis) -> pb::Analysis {
         pb::Analysis {
-            article_id: meta.article_id.clone(),
             language: analysis.language.clone(),
             entities: analysis.entities.iter().map(|e| self.entity(e)).collect(),
             quotes: analysis
@@ -116,11 +187,8 @@ impl ProtoConverter {
                 .iter()
                 .map(|c| self.citation(c))
                 .collect(),
-            encoding_type: self.encoding as i32,
-            engine_version: meta.engine_version.clone(),
-            analyzed_at: Some(timestamp(meta.analyzed_at)),
-            processing_time: Some(duration(meta.processing_time)),
-            article_revision: meta.article_revision,
+            encoding_type: pb::EncodingType::Utf8 as i32,
+            ..pb::Analysis::default()
         }
     }
 
@@ -205,16 +273,6 @@ impl ProtoConverter {
     }
 }
 
-/// Facts about an analysis that the engine does not know: which article, when, how long.
-#[derive(Debug, Clone)]
-pub struct AnalysisMeta {
-    pub article_id: String,
-    pub article_revision: u64,
-    pub engine_version: String,
-    pub analyzed_at: SystemTime,
-    pub processing_time: Duration,
-}
-
 fn actor(actor: &engine::Actor) -> pb::Actor {
     pb::Actor {
         entity_id: actor.entity_id.clone().unwrap_or_default(),
@@ -244,13 +302,6 @@ pub fn system_time(ts: &pbjson_types::Timestamp) -> Option<SystemTime> {
         SystemTime::UNIX_EPOCH
             .checked_sub(Duration::from_secs(ts.seconds.unsigned_abs()))?
             .checked_add(Duration::from_nanos(u64::from(nanos)))
-    }
-}
-
-fn duration(d: Duration) -> pbjson_types::Duration {
-    pbjson_types::Duration {
-        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
     }
 }
 

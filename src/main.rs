@@ -14,8 +14,9 @@ use newsanalysis::{
     engine::Engine,
     eval,
     proto::v1 as pb,
-    server::ServiceLimits,
+    server::{ServiceLimits, StreamLimits},
     startup::{Application, Settings},
+    store::Retention,
 };
 
 /// Reads news articles and turns them into entities, quotes with speakers and CAMEO events.
@@ -82,9 +83,20 @@ struct ServeArgs {
     /// Largest gRPC message received or sent, in bytes.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     max_message_bytes: usize,
-    /// Events buffered per StreamEvents subscriber.
+    /// Messages buffered per StreamEvents subscriber before the server waits for it.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     stream_buffer: u32,
+    /// A subscriber with a full buffer that is more than this many events behind the end of the
+    /// log is ended with RESOURCE_EXHAUSTED (and told where to resume).
+    #[arg(long, default_value_t = 10_000)]
+    max_subscriber_lag: u64,
+    /// Most events the in-memory event log keeps; older ones are dropped (a client asking for
+    /// them gets OUT_OF_RANGE).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    retain_events: u64,
+    /// Most bytes the in-memory event log keeps (approximate).
+    #[arg(long, default_value_t = 512 * 1024 * 1024)]
+    retain_bytes: usize,
     /// Log format. Log level comes from RUST_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -146,10 +158,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             article: ArticleLimits {
                 max_body_bytes: args.max_body_bytes,
             },
-            stream_buffer: args.stream_buffer as usize,
+            stream: StreamLimits {
+                buffer: args.stream_buffer as usize,
+                max_lag: args.max_subscriber_lag,
+            },
         },
         max_message_bytes: args.max_message_bytes,
         seed_dir: args.seed_dir,
+        retention: Retention {
+            max_events: usize::try_from(args.retain_events).unwrap_or(usize::MAX),
+            max_bytes: args.retain_bytes,
+        },
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {

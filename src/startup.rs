@@ -16,7 +16,7 @@ use crate::{
     engine::{Engine, EngineError},
     proto::{self, v1::article_analysis_service_server::ArticleAnalysisServiceServer},
     server::{AnalysisService, ServiceLimits},
-    store::MemoryStore,
+    store::{MemoryStore, Retention, Store},
 };
 
 /// Everything the server needs to start.
@@ -28,6 +28,8 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Articles ingested at start-up (`--seed-dir`).
     pub seed_dir: Option<PathBuf>,
+    /// How much of the event log the in-memory store keeps.
+    pub retention: Retention,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             limits: ServiceLimits::default(),
             max_message_bytes: 64 * 1024 * 1024,
             seed_dir: None,
+            retention: Retention::default(),
         }
     }
 }
@@ -75,7 +78,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let engine = Arc::new(Engine::new()?);
-        let store = Arc::new(MemoryStore::new());
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(settings.retention));
         let shutdown = CancellationToken::new();
         let service = AnalysisService::new(engine, store, settings.limits, shutdown.clone());
         if let Some(dir) = &settings.seed_dir {

@@ -7,7 +7,7 @@ use newsanalysis::{
     article::read_article_file,
     proto::v1::{
         self as pb, article_analysis_service_client::ArticleAnalysisServiceClient,
-        stream_events_request::Start,
+        stream_events_request::Start, stream_events_response::Payload,
     },
     server::ServiceLimits,
     startup::{Application, Settings},
@@ -105,14 +105,22 @@ async fn analyze_id(
         .expect("analysis present")
 }
 
-/// Collects stream messages until `count` arrived (or panics after a timeout).
+fn is_event(message: &pb::StreamEventsResponse) -> bool {
+    matches!(message.payload, Some(Payload::Event(_)))
+}
+
+/// Collects stream events (skipping checkpoints) until `count` arrived (or panics after a
+/// timeout).
 async fn take_events(
     client: &mut ArticleAnalysisServiceClient<Channel>,
     start: Start,
     count: usize,
 ) -> Vec<pb::StreamEventsResponse> {
     let mut stream = client
-        .stream_events(pb::StreamEventsRequest { start: Some(start) })
+        .stream_events(pb::StreamEventsRequest {
+            start: Some(start),
+            ..Default::default()
+        })
         .await
         .expect("stream opens")
         .into_inner();
@@ -121,7 +129,10 @@ async fn take_events(
         let next = tokio::time::timeout(Duration::from_secs(10), stream.next())
             .await
             .expect("event arrives within 10 s");
-        out.push(next.expect("stream still open").expect("event, not error"));
+        let message = next.expect("stream still open").expect("event, not error");
+        if is_event(&message) {
+            out.push(message);
+        }
     }
     out
 }
@@ -373,6 +384,7 @@ async fn errors_carry_codes_and_error_info() {
     let ahead = client
         .stream_events(pb::StreamEventsRequest {
             start: Some(Start::AfterSequence(1_000)),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -469,9 +481,7 @@ async fn stream_replays_from_the_start_or_after_a_sequence_then_follows_live() {
         sequences.windows(2).all(|w| w[1] > w[0]),
         "strictly increasing"
     );
-    assert!(all
-        .iter()
-        .all(|e| e.article_id == "000_be13e59bd146fa3f" && e.event.is_some()));
+    assert!(all.iter().all(|e| e.article_id == "000_be13e59bd146fa3f"));
 
     // Resuming after the second event gets exactly the rest.
     let rest = take_events(&mut client, Start::AfterSequence(sequences[1]), seeded - 2).await;
@@ -506,16 +516,29 @@ async fn shutdown_ends_open_streams_with_unavailable() {
     let server = TestServer::start().await;
     let mut client = server.client.clone();
     let mut stream = client
-        .stream_events(pb::StreamEventsRequest { start: None })
+        .stream_events(pb::StreamEventsRequest::default())
         .await
         .unwrap()
         .into_inner();
     server.shutdown.cancel();
-    let end = tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("stream ends promptly");
-    let status = end.expect("a final status").unwrap_err();
+    let status = loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("stream ends promptly");
+        match next.expect("a final status") {
+            Ok(message) => assert!(!is_event(&message), "no events were ingested"),
+            Err(status) => break status,
+        }
+    };
     assert_eq!(status.code(), Code::Unavailable);
+    let info = status.get_details_error_info().unwrap();
+    assert_eq!(info.reason, "SHUTTING_DOWN");
+    assert_eq!(
+        info.metadata
+            .get("resume_after_sequence")
+            .map(String::as_str),
+        Some("0")
+    );
     tokio::time::timeout(Duration::from_secs(10), server.handle)
         .await
         .expect("server stops")

@@ -86,6 +86,8 @@ def main():
         stream = stub.StreamEvents(request, timeout=args.timeout)
         try:
             for message in stream:
+                if message.WhichOneof("payload") != "event":
+                    continue  # heartbeats and the caught-up marker only advance the cursor
                 if message.sequence <= last:
                     sys.exit(f"sequence went backwards: {message.sequence} after {last}")
                 last = message.sequence

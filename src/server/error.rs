@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::article::ArticleError;
+use crate::{article::ArticleError, store::StoreError};
 
 /// The `ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "newsanalysis.v1";
@@ -26,10 +26,20 @@ pub enum ApiError {
     MissingTarget,
     #[error("after_sequence {requested} is beyond the last sequence in the log, {last}")]
     SequenceAhead { requested: u64, last: u64 },
+    #[error(
+        "events after sequence {requested} are no longer retained; the oldest retained is {oldest}"
+    )]
+    SequenceCompacted { requested: u64, oldest: u64 },
     #[error("since is not a valid timestamp")]
     InvalidSince,
-    #[error("the server is shutting down; reconnect with your last sequence")]
-    ShuttingDown,
+    #[error("heartbeat_interval must be between 100 ms and 1 hour")]
+    InvalidHeartbeat,
+    #[error("the subscriber fell too far behind; resume after sequence {resume_after}")]
+    SubscriberTooSlow { resume_after: u64 },
+    #[error("the server is shutting down; resume after sequence {resume_after}")]
+    ShuttingDown { resume_after: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -41,10 +51,14 @@ impl ApiError {
             ApiError::InvalidArticle(_)
             | ApiError::BatchSize { .. }
             | ApiError::MissingTarget
-            | ApiError::InvalidSince => Code::InvalidArgument,
-            ApiError::SequenceAhead { .. } => Code::OutOfRange,
-            ApiError::ShuttingDown => Code::Unavailable,
-            ApiError::Internal(_) => Code::Internal,
+            | ApiError::InvalidSince
+            | ApiError::InvalidHeartbeat => Code::InvalidArgument,
+            ApiError::SequenceAhead { .. } | ApiError::SequenceCompacted { .. } => Code::OutOfRange,
+            ApiError::SubscriberTooSlow { .. } => Code::ResourceExhausted,
+            ApiError::ShuttingDown { .. } | ApiError::Store(StoreError::Backend(_)) => {
+                Code::Unavailable
+            }
+            ApiError::Store(StoreError::Corrupt(_)) | ApiError::Internal(_) => Code::Internal,
         }
     }
 
@@ -55,9 +69,13 @@ impl ApiError {
             ApiError::BatchSize { .. } => "BATCH_SIZE",
             ApiError::MissingTarget => "MISSING_TARGET",
             ApiError::SequenceAhead { .. } => "SEQUENCE_AHEAD",
+            ApiError::SequenceCompacted { .. } => "SEQUENCE_COMPACTED",
             ApiError::InvalidSince => "INVALID_SINCE",
-            ApiError::ShuttingDown => "SHUTTING_DOWN",
-            ApiError::Internal(_) => "INTERNAL",
+            ApiError::InvalidHeartbeat => "INVALID_HEARTBEAT",
+            ApiError::SubscriberTooSlow { .. } => "SUBSCRIBER_TOO_SLOW",
+            ApiError::ShuttingDown { .. } => "SHUTTING_DOWN",
+            ApiError::Store(StoreError::Backend(_)) => "STORE_UNAVAILABLE",
+            ApiError::Store(StoreError::Corrupt(_)) | ApiError::Internal(_) => "INTERNAL",
         }
     }
 
@@ -71,6 +89,14 @@ impl ApiError {
                 ("requested", requested.to_string()),
                 ("last_sequence", last.to_string()),
             ],
+            ApiError::SequenceCompacted { requested, oldest } => vec![
+                ("requested", requested.to_string()),
+                ("oldest_sequence", oldest.to_string()),
+            ],
+            ApiError::SubscriberTooSlow { resume_after }
+            | ApiError::ShuttingDown { resume_after } => {
+                vec![("resume_after_sequence", resume_after.to_string())]
+            }
             ApiError::InvalidArticle(ArticleError::BodyTooLarge { size, limit })
             | ApiError::InvalidArticle(ArticleError::FieldTooLarge { size, limit, .. }) => {
                 vec![("size", size.to_string()), ("limit", limit.to_string())]
@@ -91,5 +117,11 @@ impl From<ApiError> for Status {
             );
         }
         Status::with_error_details(err.code(), err.to_string(), details)
+    }
+}
+
+impl From<StoreError> for Status {
+    fn from(err: StoreError) -> Status {
+        ApiError::from(err).into()
     }
 }

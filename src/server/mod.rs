@@ -7,12 +7,13 @@
 mod error;
 mod stream;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 pub use error::{ApiError, ERROR_DOMAIN};
+pub use stream::StreamLimits;
 
 use crate::{
     analysis,
@@ -20,7 +21,7 @@ use crate::{
     convert::effective_encoding,
     engine::Engine,
     proto::v1::{self as pb, article_analysis_service_server::ArticleAnalysisService},
-    store::{AnalyzedArticle, MemoryStore, PutOutcome},
+    store::{AnalyzedArticle, PutOutcome, Store},
 };
 
 /// Limits and sizes of the service, set from the command line.
@@ -29,8 +30,7 @@ pub struct ServiceLimits {
     /// Most articles in one Ingest call.
     pub max_batch: usize,
     pub article: ArticleLimits,
-    /// Events buffered per StreamEvents subscriber before the sender waits for the client.
-    pub stream_buffer: usize,
+    pub stream: StreamLimits,
 }
 
 impl Default for ServiceLimits {
@@ -38,7 +38,7 @@ impl Default for ServiceLimits {
         ServiceLimits {
             max_batch: 1000,
             article: ArticleLimits::default(),
-            stream_buffer: 256,
+            stream: StreamLimits::default(),
         }
     }
 }
@@ -47,15 +47,30 @@ impl Default for ServiceLimits {
 #[derive(Clone)]
 pub struct AnalysisService {
     engine: Arc<Engine>,
-    store: Arc<MemoryStore>,
+    store: Arc<dyn Store>,
     limits: ServiceLimits,
     shutdown: CancellationToken,
+}
+
+/// One article of a batch on its way through Ingest.
+enum Prepared {
+    Rejected {
+        client_id: String,
+        error: ArticleError,
+    },
+    /// Stored already with this exact content: a retry, no analysis needed.
+    Unchanged {
+        article_id: String,
+        revision: u64,
+    },
+    ToAnalyze(Box<ValidArticle>),
+    Analyzed(Box<AnalyzedArticle>),
 }
 
 impl AnalysisService {
     pub fn new(
         engine: Arc<Engine>,
-        store: Arc<MemoryStore>,
+        store: Arc<dyn Store>,
         limits: ServiceLimits,
         shutdown: CancellationToken,
     ) -> AnalysisService {
@@ -77,97 +92,85 @@ impl AnalysisService {
         &self,
         articles: Vec<pb::Article>,
     ) -> Result<Vec<pb::IngestResult>, ApiError> {
+        let mut batch = Vec::with_capacity(articles.len());
+        for article in articles {
+            let client_id = article.id.clone();
+            batch.push(match ValidArticle::parse(article, &self.limits.article) {
+                Err(error) => Prepared::Rejected { client_id, error },
+                Ok(valid) => match self.store.unchanged_revision(&valid).await? {
+                    Some(revision) => Prepared::Unchanged {
+                        article_id: valid.id.to_string(),
+                        revision,
+                    },
+                    None => Prepared::ToAnalyze(Box::new(valid)),
+                },
+            });
+        }
         let engine = Arc::clone(&self.engine);
-        let store = Arc::clone(&self.store);
-        let limits = self.limits.article;
-        tokio::task::spawn_blocking(move || {
+        let batch = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
-            let prepared: Vec<Prepared> = articles
+            batch
                 .into_par_iter()
-                .map(|article| prepare(&engine, &store, &limits, article))
-                .collect();
-            prepared
-                .into_iter()
-                .enumerate()
-                .map(|(index, prepared)| commit(&store, index, prepared))
-                .collect()
+                .map(|prepared| match prepared {
+                    Prepared::ToAnalyze(valid) => {
+                        Prepared::Analyzed(Box::new(analysis::run(&engine, *valid)))
+                    }
+                    other => other,
+                })
+                .collect::<Vec<_>>()
         })
         .await
-        .map_err(|err| ApiError::Internal(format!("ingest task failed: {err}")))
+        .map_err(|err| ApiError::Internal(format!("analysis task failed: {err}")))?;
+        let mut results = Vec::with_capacity(batch.len());
+        for (index, prepared) in batch.into_iter().enumerate() {
+            results.push(self.commit(index, prepared).await?);
+        }
+        Ok(results)
     }
-}
 
-/// One article of a batch after the parallel phase.
-enum Prepared {
-    Rejected {
-        client_id: String,
-        error: ArticleError,
-    },
-    /// Stored already with this exact content: a retry, no analysis needed.
-    Unchanged {
-        article_id: String,
-        revision: u64,
-    },
-    Analyzed(Box<AnalyzedArticle>),
-}
-
-fn prepare(
-    engine: &Engine,
-    store: &MemoryStore,
-    limits: &ArticleLimits,
-    article: pb::Article,
-) -> Prepared {
-    let client_id = article.id.clone();
-    match ValidArticle::parse(article, limits) {
-        Err(error) => Prepared::Rejected { client_id, error },
-        Ok(valid) => match store.is_unchanged(&valid) {
-            Some(revision) => Prepared::Unchanged {
-                article_id: valid.id.to_string(),
-                revision,
-            },
-            None => Prepared::Analyzed(Box::new(analysis::run(engine, valid))),
-        },
-    }
-}
-
-fn commit(store: &MemoryStore, index: usize, prepared: Prepared) -> pb::IngestResult {
-    let index = u32::try_from(index).unwrap_or(u32::MAX);
-    match prepared {
-        Prepared::Rejected { client_id, error } => pb::IngestResult {
-            article_id: client_id,
-            status: pb::IngestStatus::Rejected as i32,
-            reason: error.to_string(),
-            error_reason: error.reason().to_string(),
-            index,
-            ..pb::IngestResult::default()
-        },
-        Prepared::Unchanged {
-            article_id,
-            revision,
-        } => pb::IngestResult {
-            article_id,
-            status: pb::IngestStatus::Unchanged as i32,
-            revision,
-            index,
-            ..pb::IngestResult::default()
-        },
-        Prepared::Analyzed(analyzed) => {
-            let article_id = analyzed.article.id.to_string();
-            let put = store.put(*analyzed);
-            let status = match put.outcome {
-                PutOutcome::Created => pb::IngestStatus::Created,
-                PutOutcome::Updated => pb::IngestStatus::Updated,
-                PutOutcome::Unchanged => pb::IngestStatus::Unchanged,
-            };
-            pb::IngestResult {
-                article_id,
-                status: status as i32,
-                event_count: u32::try_from(put.events_appended).unwrap_or(u32::MAX),
-                revision: put.revision,
+    async fn commit(&self, index: usize, prepared: Prepared) -> Result<pb::IngestResult, ApiError> {
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let result = match prepared {
+            Prepared::Rejected { client_id, error } => pb::IngestResult {
+                article_id: client_id,
+                status: pb::IngestStatus::Rejected as i32,
+                reason: error.to_string(),
+                error_reason: error.reason().to_string(),
                 index,
                 ..pb::IngestResult::default()
+            },
+            Prepared::Unchanged {
+                article_id,
+                revision,
+            } => pb::IngestResult {
+                article_id,
+                status: pb::IngestStatus::Unchanged as i32,
+                revision,
+                index,
+                ..pb::IngestResult::default()
+            },
+            Prepared::ToAnalyze(_) => {
+                return Err(ApiError::Internal("an article escaped analysis".into()));
             }
-        }
+            Prepared::Analyzed(analyzed) => {
+                let article_id = analyzed.article.id.to_string();
+                let put = self.store.put(*analyzed).await?;
+                let status = match put.outcome {
+                    PutOutcome::Created => pb::IngestStatus::Created,
+                    PutOutcome::Updated => pb::IngestStatus::Updated,
+                    PutOutcome::Unchanged => pb::IngestStatus::Unchanged,
+                };
+                pb::IngestResult {
+                    article_id,
+                    status: status as i32,
+                    event_count: u32::try_from(put.events_appended).unwrap_or(u32::MAX),
+                    revision: put.revision,
+                    index,
+                    ..pb::IngestResult::default()
+                }
+            }
+        };
+        Ok(result)
     }
 }
 
@@ -200,11 +203,12 @@ impl ArticleAnalysisService for AnalysisService {
         let encoding = effective_encoding(request.encoding_type);
         let response = match request.target {
             Some(pb::analyze_request::Target::ArticleId(id)) => {
-                let stored = ArticleId::parse(&id)
-                    .ok()
-                    .and_then(|id| self.store.get(&id))
-                    .ok_or(ApiError::ArticleNotFound(id))?;
-                pb::AnalyzeResponse::pre_encoded(analysis::encoded_stored(&stored, encoding))
+                let stored = match ArticleId::parse(&id) {
+                    Ok(article_id) => self.store.get(&article_id).await?,
+                    Err(_) => None,
+                };
+                let stored = stored.ok_or(ApiError::ArticleNotFound(id))?;
+                pb::AnalyzeResponse::pre_encoded(stored.encoded_analysis(encoding))
             }
             Some(pb::analyze_request::Target::Article(article)) => {
                 let valid =
@@ -228,12 +232,38 @@ impl ArticleAnalysisService for AnalysisService {
         &self,
         request: Request<pb::StreamEventsRequest>,
     ) -> Result<Response<Self::StreamEventsStream>, Status> {
-        let start = stream::start_after(&self.store, request.into_inner().start)?;
-        Ok(Response::new(stream::follow_log(
-            Arc::clone(&self.store),
-            start,
-            self.limits.stream_buffer,
-            self.shutdown.clone(),
-        )))
+        let request = request.into_inner();
+        let heartbeat = heartbeat_interval(request.heartbeat_interval.as_ref())?;
+        let start = stream::start_after(self.store.as_ref(), request.start).await?;
+        let subscription = stream::Subscription {
+            store: Arc::clone(&self.store),
+            cursor: start,
+            filter: stream::Filter::new(request.filter.unwrap_or_default()),
+            heartbeat,
+            limits: self.limits.stream,
+            shutdown: self.shutdown.clone(),
+        };
+        Ok(Response::new(subscription.spawn()))
     }
+}
+
+const MIN_HEARTBEAT: Duration = Duration::from_millis(100);
+const MAX_HEARTBEAT: Duration = Duration::from_secs(3600);
+
+fn heartbeat_interval(
+    requested: Option<&pbjson_types::Duration>,
+) -> Result<Option<Duration>, ApiError> {
+    let Some(requested) = requested else {
+        return Ok(None);
+    };
+    if requested.seconds == 0 && requested.nanos == 0 {
+        return Ok(None);
+    }
+    let interval = u64::try_from(requested.seconds)
+        .ok()
+        .zip(u32::try_from(requested.nanos).ok())
+        .filter(|(_, nanos)| *nanos < 1_000_000_000)
+        .map(|(seconds, nanos)| Duration::new(seconds, nanos))
+        .filter(|d| (MIN_HEARTBEAT..=MAX_HEARTBEAT).contains(d));
+    interval.map(Some).ok_or(ApiError::InvalidHeartbeat)
 }

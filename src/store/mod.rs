@@ -1,4 +1,5 @@
-//! Stored articles and the event log.
+//! Stored articles and the event log, behind one trait with one implementation per deployment:
+//! [`MemoryStore`] (the default; nothing survives a restart).
 //!
 //! Articles are kept with the analysis made at ingest, so `Analyze` of a stored article is a
 //! lookup, not a re-run. Every CREATED or UPDATED article appends its events to one log; each
@@ -6,22 +7,24 @@
 //!
 //! Subscribers do not get their own copy of each event: they read the shared log at their own
 //! pace and wait on a `watch` channel that carries the last sequence. A slow subscriber therefore
-//! never blocks ingestion or other subscribers, and never misses an entry.
-//!
-//! This is the in-memory store; nothing survives a restart.
+//! never blocks ingestion or other subscribers.
+
+mod memory;
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard},
-    time::{Duration, SystemTime},
+    sync::{Arc, OnceLock},
+    time::SystemTime,
 };
 
 use bytes::Bytes;
+use prost::Message;
 use tokio::sync::watch;
+
+pub use memory::{MemoryStore, Retention};
 
 use crate::{
     article::{ArticleId, ValidArticle},
-    engine,
+    convert::{reencode_spans, timestamp, ArticleOffsets},
     proto::v1 as pb,
 };
 
@@ -32,30 +35,52 @@ pub struct StoredArticle {
     pub content_hash: [u8; 32],
     /// 1 for the first version, +1 per update.
     pub revision: u64,
-    pub analysis: Arc<engine::Analysis>,
-    pub engine_version: String,
-    pub analyzed_at: SystemTime,
-    pub processing_time: Duration,
-    /// The encoded proto `Analysis` per offset encoding, made on first request: Analyze of a
-    /// stored article then sends these bytes as they are.
+    /// The analysis with UTF-8 offsets, `article_id` and `article_revision` set.
+    pub analysis: pb::Analysis,
+    /// The encoded analysis per offset encoding, made on first request: Analyze of a stored
+    /// article then sends these bytes as they are.
     encoded: [OnceLock<Bytes>; 3],
 }
 
 impl StoredArticle {
-    /// The cached encoding of this article's analysis with spans in `encoding`; `encode` makes
-    /// it the first time.
-    pub fn encoded(&self, encoding: pb::EncodingType, encode: impl FnOnce() -> Bytes) -> Bytes {
+    pub fn new(
+        article: pb::Article,
+        content_hash: [u8; 32],
+        revision: u64,
+        mut analysis: pb::Analysis,
+    ) -> StoredArticle {
+        analysis.article_id = article.id.clone();
+        analysis.article_revision = revision;
+        StoredArticle {
+            article,
+            content_hash,
+            revision,
+            analysis,
+            encoded: Default::default(),
+        }
+    }
+
+    /// The encoded proto `Analysis` with spans in `encoding`.
+    pub fn encoded_analysis(&self, encoding: pb::EncodingType) -> Bytes {
         let slot = match encoding {
             pb::EncodingType::Utf8 => 0,
             pb::EncodingType::Utf16 => 1,
             pb::EncodingType::Utf32 | pb::EncodingType::Unspecified => 2,
         };
-        self.encoded[slot].get_or_init(encode).clone()
+        self.encoded[slot]
+            .get_or_init(|| {
+                let mut analysis = self.analysis.clone();
+                let offsets =
+                    ArticleOffsets::new(&self.article.title, &self.article.body, encoding);
+                reencode_spans(&mut analysis, &offsets);
+                analysis.encode_to_vec().into()
+            })
+            .clone()
     }
 }
 
 /// One event in the log.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub sequence: u64,
     pub article_id: String,
@@ -63,6 +88,25 @@ pub struct LogEntry {
     pub appended_at: SystemTime,
     /// Spans in code points (the stream's documented encoding).
     pub event: pb::Event,
+}
+
+impl LogEntry {
+    pub fn to_response(&self) -> pb::StreamEventsResponse {
+        pb::StreamEventsResponse {
+            sequence: self.sequence,
+            article_id: self.article_id.clone(),
+            payload: Some(pb::stream_events_response::Payload::Event(
+                self.event.clone(),
+            )),
+            appended_at: Some(timestamp(self.appended_at)),
+            article_revision: self.article_revision,
+        }
+    }
+
+    /// Approximate memory held by the entry, for byte-based retention.
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<LogEntry>() + self.article_id.len() + self.event.encoded_len()
+    }
 }
 
 /// What storing an article did.
@@ -82,153 +126,58 @@ pub struct PutResult {
 }
 
 /// A freshly analysed article, ready to be stored.
+#[derive(Debug)]
 pub struct AnalyzedArticle {
     pub article: ValidArticle,
-    pub analysis: Arc<engine::Analysis>,
-    pub engine_version: String,
-    pub analyzed_at: SystemTime,
-    pub processing_time: Duration,
-    /// The analysis' events converted for the log.
+    /// UTF-8 offsets.
+    pub analysis: pb::Analysis,
+    /// The analysis' events with code-point offsets, for the log.
     pub events: Vec<pb::Event>,
 }
 
-#[derive(Default)]
-struct Inner {
-    articles: HashMap<ArticleId, Arc<StoredArticle>>,
-    /// `log[i]` has sequence `i + 1`.
-    log: Vec<Arc<LogEntry>>,
+/// The sequences the log holds: `oldest..=last`, empty when `oldest > last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBounds {
+    /// The oldest sequence still retained (`last + 1` when the log is empty).
+    pub oldest: u64,
+    /// The sequence of the last entry ever appended (0 when none was).
+    pub last: u64,
+    /// When the newest entry dropped by retention had been appended (None: nothing dropped).
+    /// A `since` at or before it may have missed events.
+    pub compacted_at: Option<SystemTime>,
 }
 
-/// The in-memory store.
-pub struct MemoryStore {
-    inner: RwLock<Inner>,
-    last_sequence: watch::Sender<u64>,
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
-impl Default for MemoryStore {
-    fn default() -> Self {
-        MemoryStore::new()
-    }
-}
+/// Articles and the event log.
+#[tonic::async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn get(&self, id: &ArticleId) -> Result<Option<Arc<StoredArticle>>, StoreError>;
 
-impl MemoryStore {
-    pub fn new() -> MemoryStore {
-        MemoryStore {
-            inner: RwLock::new(Inner::default()),
-            last_sequence: watch::Sender::new(0),
-        }
-    }
-
-    pub fn get(&self, id: &ArticleId) -> Option<Arc<StoredArticle>> {
-        self.read().articles.get(id).cloned()
-    }
-
-    /// True when the store already holds exactly this content under this id, so the caller can
-    /// skip the analysis.
-    pub fn is_unchanged(&self, article: &ValidArticle) -> Option<u64> {
-        self.read()
-            .articles
-            .get(&article.id)
-            .filter(|stored| stored.content_hash == article.content_hash)
-            .map(|stored| stored.revision)
-    }
+    /// The stored revision when exactly this content is stored under this id, so the caller
+    /// can skip the analysis.
+    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError>;
 
     /// Stores an analysed article and appends its events, atomically: a subscriber sees either
     /// none or all of an article's events. Content equal to the stored revision changes nothing,
     /// which makes retries safe even when two clients race.
-    pub fn put(&self, analyzed: AnalyzedArticle) -> PutResult {
-        let mut inner = self.write();
-        let id = analyzed.article.id.clone();
-        let previous = inner.articles.get(&id).cloned();
-        if let Some(previous) = &previous {
-            if previous.content_hash == analyzed.article.content_hash {
-                return PutResult {
-                    outcome: PutOutcome::Unchanged,
-                    revision: previous.revision,
-                    events_appended: 0,
-                };
-            }
-        }
-        let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
-        let appended_at = SystemTime::now();
-        let events_appended = analyzed.events.len();
-        for event in analyzed.events {
-            let sequence = inner.log.len() as u64 + 1;
-            inner.log.push(Arc::new(LogEntry {
-                sequence,
-                article_id: id.as_str().to_string(),
-                article_revision: revision,
-                appended_at,
-                event,
-            }));
-        }
-        let last = inner.log.len() as u64;
-        inner.articles.insert(
-            id,
-            Arc::new(StoredArticle {
-                article: analyzed.article.article,
-                content_hash: analyzed.article.content_hash,
-                revision,
-                analysis: analyzed.analysis,
-                engine_version: analyzed.engine_version,
-                analyzed_at: analyzed.analyzed_at,
-                processing_time: analyzed.processing_time,
-                encoded: Default::default(),
-            }),
-        );
-        drop(inner);
-        self.last_sequence.send_replace(last);
-        PutResult {
-            outcome: if previous.is_some() {
-                PutOutcome::Updated
-            } else {
-                PutOutcome::Created
-            },
-            revision,
-            events_appended,
-        }
-    }
+    async fn put(&self, analyzed: AnalyzedArticle) -> Result<PutResult, StoreError>;
 
-    /// Up to `limit` log entries with a sequence greater than `after`, in order.
-    pub fn read_after(&self, after: u64, limit: usize) -> Vec<Arc<LogEntry>> {
-        let inner = self.read();
-        let start = usize::try_from(after)
-            .unwrap_or(usize::MAX)
-            .min(inner.log.len());
-        inner.log[start..].iter().take(limit).cloned().collect()
-    }
+    /// Up to `limit` log entries with a sequence greater than `after`, in order (starting at the
+    /// oldest retained one when `after` is older).
+    async fn read_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<LogEntry>>, StoreError>;
 
-    /// The sequence of the last entry appended (0 when the log is empty).
-    pub fn last_sequence(&self) -> u64 {
-        *self.last_sequence.borrow()
-    }
+    /// The sequence just before the first retained entry appended at or after `since`.
+    async fn sequence_before(&self, since: SystemTime) -> Result<u64, StoreError>;
 
-    /// The sequence just before the first entry appended at or after `since`.
-    pub fn sequence_before(&self, since: SystemTime) -> u64 {
-        let inner = self.read();
-        inner.log.partition_point(|entry| entry.appended_at < since) as u64
-    }
+    fn bounds(&self) -> LogBounds;
 
     /// Wakes when the log grows: the receiver carries the last sequence.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.last_sequence.subscribe()
-    }
-
-    pub fn article_count(&self) -> usize {
-        self.read().articles.len()
-    }
-
-    // A panic while holding the lock cannot leave `Inner` half-updated in a way readers could
-    // misread (every mutation above is a push or an insert), so a poisoned lock is still usable.
-    fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner
-            .write()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
+    fn subscribe(&self) -> watch::Receiver<u64>;
 }
