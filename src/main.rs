@@ -15,7 +15,7 @@ use newsanalysis::{
     eval,
     proto::v1 as pb,
     server::{ServiceLimits, StreamLimits},
-    startup::{Application, Settings},
+    startup::{Application, Settings, Storage},
     store::Retention,
 };
 
@@ -71,6 +71,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:50051", env = "NEWSANALYSIS_ADDR")]
     addr: SocketAddr,
+    /// Keep articles and the event log in a crash-safe database in this directory (created if
+    /// missing); without it everything is in memory and lost at exit.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// Ingest every file in this directory at start-up (same formats as `analyze`).
     #[arg(long, value_name = "DIR")]
     seed_dir: Option<PathBuf>,
@@ -90,11 +94,12 @@ struct ServeArgs {
     /// log is ended with RESOURCE_EXHAUSTED (and told where to resume).
     #[arg(long, default_value_t = 10_000)]
     max_subscriber_lag: u64,
-    /// Most events the in-memory event log keeps; older ones are dropped (a client asking for
-    /// them gets OUT_OF_RANGE).
+    /// Most events the event log keeps; older ones are dropped (a client asking for them gets
+    /// OUT_OF_RANGE).
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     retain_events: u64,
-    /// Most bytes the in-memory event log keeps (approximate).
+    /// Most bytes the in-memory event log keeps (approximate; the durable log is bounded by
+    /// --retain-events only).
     #[arg(long, default_value_t = 512 * 1024 * 1024)]
     retain_bytes: usize,
     /// Log format. Log level comes from RUST_LOG (default: info).
@@ -168,6 +173,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         retention: Retention {
             max_events: usize::try_from(args.retain_events).unwrap_or(usize::MAX),
             max_bytes: args.retain_bytes,
+        },
+        storage: match args.data_dir {
+            Some(dir) => Storage::Durable(dir),
+            None => Storage::Memory,
         },
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

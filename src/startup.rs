@@ -16,7 +16,7 @@ use crate::{
     engine::{Engine, EngineError},
     proto::{self, v1::article_analysis_service_server::ArticleAnalysisServiceServer},
     server::{AnalysisService, ServiceLimits},
-    store::{MemoryStore, Retention, Store},
+    store::{DurableStore, MemoryStore, Retention, Store, StoreError},
 };
 
 /// Everything the server needs to start.
@@ -28,8 +28,20 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Articles ingested at start-up (`--seed-dir`).
     pub seed_dir: Option<PathBuf>,
-    /// How much of the event log the in-memory store keeps.
+    /// How much of the event log the store keeps.
     pub retention: Retention,
+    /// Where articles and the event log live.
+    pub storage: Storage,
+}
+
+/// The store behind the service.
+#[derive(Debug, Clone, Default)]
+pub enum Storage {
+    /// In memory: nothing survives a restart.
+    #[default]
+    Memory,
+    /// A crash-safe database in this directory (`--data-dir`).
+    Durable(PathBuf),
 }
 
 impl Default for Settings {
@@ -40,6 +52,7 @@ impl Default for Settings {
             max_message_bytes: 64 * 1024 * 1024,
             seed_dir: None,
             retention: Retention::default(),
+            storage: Storage::default(),
         }
     }
 }
@@ -53,6 +66,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
     #[error("cannot read seed directory {dir}: {source}")]
     SeedDir { dir: String, source: std::io::Error },
     #[error("seed article: {0}")]
@@ -78,7 +93,10 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let engine = Arc::new(Engine::new()?);
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(settings.retention));
+        let store: Arc<dyn Store> = match &settings.storage {
+            Storage::Memory => Arc::new(MemoryStore::new(settings.retention)),
+            Storage::Durable(dir) => Arc::new(DurableStore::open(dir, settings.retention)?),
+        };
         let shutdown = CancellationToken::new();
         let service = AnalysisService::new(engine, store, settings.limits, shutdown.clone());
         if let Some(dir) = &settings.seed_dir {

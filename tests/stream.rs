@@ -9,7 +9,7 @@ use newsanalysis::{
         stream_events_request::Start, stream_events_response::Payload,
     },
     server::{ServiceLimits, StreamLimits},
-    startup::{Application, Settings},
+    startup::{Application, Settings, Storage},
     store::Retention,
 };
 use tokio_stream::StreamExt;
@@ -18,6 +18,34 @@ use tonic::{transport::Channel, Code, Status, Streaming};
 use tonic_types::StatusExt;
 
 type Client = ArticleAnalysisServiceClient<Channel>;
+
+/// Runs a test against the in-memory store and against the durable store.
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            use super::*;
+
+            #[tokio::test]
+            async fn memory() {
+                super::$test(Storage::Memory).await
+            }
+
+            #[tokio::test]
+            async fn durable() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$test(Storage::Durable(dir.path().to_path_buf())).await
+            }
+        }
+    )*};
+}
+
+on_every_store!(
+    two_subscribers_with_different_filters_get_only_their_events,
+    a_client_that_resumes_with_its_cursor_gets_exactly_what_it_missed,
+    a_cursor_older_than_retention_is_out_of_range_never_a_silent_skip,
+    a_slow_consumer_is_cut_with_a_resumable_error_while_a_fast_one_continues,
+    heartbeats_advance_the_cursor_of_a_filtered_quiet_stream
+);
 
 async fn start(settings: Settings) -> (Client, CancellationToken) {
     let (client, shutdown, _) = start_at(settings).await;
@@ -122,9 +150,12 @@ fn event_of(message: &pb::StreamEventsResponse) -> &pb::Event {
     }
 }
 
-#[tokio::test]
-async fn two_subscribers_with_different_filters_get_only_their_events() {
-    let (mut client, shutdown) = start(Settings::default()).await;
+async fn two_subscribers_with_different_filters_get_only_their_events(storage: Storage) {
+    let (mut client, shutdown) = start(Settings {
+        storage,
+        ..Settings::default()
+    })
+    .await;
     let total = ingest(&mut client, articles("a")).await;
     assert!(total >= 3, "each test article yields an event ({total})");
 
@@ -187,9 +218,12 @@ async fn two_subscribers_with_different_filters_get_only_their_events() {
     shutdown.cancel();
 }
 
-#[tokio::test]
-async fn a_client_that_resumes_with_its_cursor_gets_exactly_what_it_missed() {
-    let (mut client, shutdown) = start(Settings::default()).await;
+async fn a_client_that_resumes_with_its_cursor_gets_exactly_what_it_missed(storage: Storage) {
+    let (mut client, shutdown) = start(Settings {
+        storage,
+        ..Settings::default()
+    })
+    .await;
     let first = ingest(&mut client, articles("a")).await;
     let mut stream = open(
         &mut client,
@@ -226,13 +260,13 @@ async fn a_client_that_resumes_with_its_cursor_gets_exactly_what_it_missed() {
     shutdown.cancel();
 }
 
-#[tokio::test]
-async fn a_cursor_older_than_retention_is_out_of_range_never_a_silent_skip() {
+async fn a_cursor_older_than_retention_is_out_of_range_never_a_silent_skip(storage: Storage) {
     let settings = Settings {
         retention: Retention {
             max_events: 2,
             max_bytes: usize::MAX,
         },
+        storage,
         ..Settings::default()
     };
     let (mut client, shutdown) = start(settings).await;
@@ -263,8 +297,9 @@ async fn a_cursor_older_than_retention_is_out_of_range_never_a_silent_skip() {
     shutdown.cancel();
 }
 
-#[tokio::test]
-async fn a_slow_consumer_is_cut_with_a_resumable_error_while_a_fast_one_continues() {
+async fn a_slow_consumer_is_cut_with_a_resumable_error_while_a_fast_one_continues(
+    storage: Storage,
+) {
     let settings = Settings {
         limits: ServiceLimits {
             stream: StreamLimits {
@@ -273,6 +308,7 @@ async fn a_slow_consumer_is_cut_with_a_resumable_error_while_a_fast_one_continue
             },
             ..ServiceLimits::default()
         },
+        storage,
         ..Settings::default()
     };
     let (mut client, shutdown, addr) = start_at(settings).await;
@@ -362,9 +398,12 @@ async fn a_slow_consumer_is_cut_with_a_resumable_error_while_a_fast_one_continue
     shutdown.cancel();
 }
 
-#[tokio::test]
-async fn heartbeats_advance_the_cursor_of_a_filtered_quiet_stream() {
-    let (mut client, shutdown) = start(Settings::default()).await;
+async fn heartbeats_advance_the_cursor_of_a_filtered_quiet_stream(storage: Storage) {
+    let (mut client, shutdown) = start(Settings {
+        storage,
+        ..Settings::default()
+    })
+    .await;
     let mut stream = open(
         &mut client,
         pb::StreamEventsRequest {

@@ -1,5 +1,6 @@
 //! Stored articles and the event log, behind one trait with one implementation per deployment:
-//! [`MemoryStore`] (the default; nothing survives a restart).
+//! [`MemoryStore`] (the default; nothing survives a restart) and [`DurableStore`] (`--data-dir`,
+//! crash-safe on one machine).
 //!
 //! Articles are kept with the analysis made at ingest, so `Analyze` of a stored article is a
 //! lookup, not a re-run. Every CREATED or UPDATED article appends its events to one log; each
@@ -9,6 +10,7 @@
 //! pace and wait on a `watch` channel that carries the last sequence. A slow subscriber therefore
 //! never blocks ingestion or other subscribers.
 
+mod durable;
 mod memory;
 
 use std::{
@@ -20,6 +22,7 @@ use bytes::Bytes;
 use prost::Message;
 use tokio::sync::watch;
 
+pub use durable::DurableStore;
 pub use memory::{MemoryStore, Retention};
 
 use crate::{
