@@ -73,8 +73,12 @@ struct ServeArgs {
     addr: SocketAddr,
     /// Keep articles and the event log in a crash-safe database in this directory (created if
     /// missing); without it everything is in memory and lost at exit.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "nats")]
     data_dir: Option<PathBuf>,
+    /// Keep the event log in a JetStream stream and articles in a JetStream key-value bucket on
+    /// this NATS server (started with -js), so that several replicas share one ordered log.
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
     /// Ingest every file in this directory at start-up (same formats as `analyze`).
     #[arg(long, value_name = "DIR")]
     seed_dir: Option<PathBuf>,
@@ -174,9 +178,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_events: usize::try_from(args.retain_events).unwrap_or(usize::MAX),
             max_bytes: args.retain_bytes,
         },
-        storage: match args.data_dir {
-            Some(dir) => Storage::Durable(dir),
-            None => Storage::Memory,
+        storage: match (args.data_dir, args.nats) {
+            (Some(dir), _) => Storage::Durable(dir),
+            (None, Some(url)) => Storage::Nats(url),
+            (None, None) => Storage::Memory,
         },
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -16,7 +16,7 @@ use crate::{
     engine::{Engine, EngineError},
     proto::{self, v1::article_analysis_service_server::ArticleAnalysisServiceServer},
     server::{AnalysisService, ServiceLimits},
-    store::{DurableStore, MemoryStore, Retention, Store, StoreError},
+    store::{DurableStore, MemoryStore, NatsStore, Retention, Store, StoreError},
 };
 
 /// Everything the server needs to start.
@@ -42,6 +42,9 @@ pub enum Storage {
     Memory,
     /// A crash-safe database in this directory (`--data-dir`).
     Durable(PathBuf),
+    /// A JetStream stream and key-value bucket on this NATS server (`--nats`), shared with
+    /// other replicas.
+    Nats(String),
 }
 
 impl Default for Settings {
@@ -96,6 +99,7 @@ impl Application {
         let store: Arc<dyn Store> = match &settings.storage {
             Storage::Memory => Arc::new(MemoryStore::new(settings.retention)),
             Storage::Durable(dir) => Arc::new(DurableStore::open(dir, settings.retention)?),
+            Storage::Nats(url) => Arc::new(NatsStore::connect(url, settings.retention).await?),
         };
         let shutdown = CancellationToken::new();
         let service = AnalysisService::new(engine, store, settings.limits, shutdown.clone());

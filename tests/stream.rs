@@ -19,7 +19,9 @@ use tonic_types::StatusExt;
 
 type Client = ArticleAnalysisServiceClient<Channel>;
 
-/// Runs a test against the in-memory store and against the durable store.
+mod common;
+
+/// Runs a test against each store: in memory, durable, NATS JetStream.
 macro_rules! on_every_store {
     ($($test:ident),* $(,)?) => {$(
         mod $test {
@@ -34,6 +36,12 @@ macro_rules! on_every_store {
             async fn durable() {
                 let dir = tempfile::tempdir().unwrap();
                 super::$test(Storage::Durable(dir.path().to_path_buf())).await
+            }
+
+            #[tokio::test]
+            async fn nats() {
+                let nats = common::NatsServer::start();
+                super::$test(Storage::Nats(nats.url.clone())).await
             }
         }
     )*};

@@ -3,7 +3,7 @@
 //! an fsync before Ingest answers, so after a crash (even `kill -9`) every acknowledged article
 //! and event is there and sequences continue where they stopped.
 //!
-//! Layout: `articles` maps an article id to an [`ArticleRecord`]; `log` maps a sequence to the
+//! Layout: `articles` maps an article id to an `ArticleRecord`; `log` maps a sequence to the
 //! encoded `StreamEventsResponse` it is streamed as; `meta` keeps when retention last dropped
 //! entries. Decoded articles are cached in memory (bounded) so repeated Analyze calls keep their
 //! encoded responses.
@@ -20,8 +20,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use tokio::sync::watch;
 
 use super::{
-    AnalyzedArticle, LogBounds, LogEntry, PutOutcome, PutResult, Retention, Store, StoreError,
-    StoredArticle,
+    AnalyzedArticle, ArticleRecord, LogBounds, LogEntry, PutOutcome, PutResult, Retention, Store,
+    StoreError, StoredArticle,
 };
 use crate::{
     article::{ArticleId, ValidArticle},
@@ -39,19 +39,6 @@ const LAST_SEQUENCE: &str = "last_sequence";
 const DATABASE_FILE: &str = "newsanalysis.redb";
 /// Decoded articles kept in memory; past this the cache starts over.
 const CACHE_ARTICLES: usize = 10_000;
-
-/// How an article is stored.
-#[derive(Clone, PartialEq, Message)]
-struct ArticleRecord {
-    #[prost(message, optional, tag = "1")]
-    article: Option<pb::Article>,
-    #[prost(bytes = "vec", tag = "2")]
-    content_hash: Vec<u8>,
-    #[prost(uint64, tag = "3")]
-    revision: u64,
-    #[prost(message, optional, tag = "4")]
-    analysis: Option<pb::Analysis>,
-}
 
 pub struct DurableStore {
     db: Arc<Database>,
@@ -165,16 +152,16 @@ fn put_in(
             .map(|b| ArticleRecord::decode(b.value()).map_err(corrupt))
             .transpose()?;
         if let Some(previous) = &previous {
-            if previous.content_hash == analyzed.article.content_hash {
+            if previous.has_content(&analyzed.article.content_hash) {
                 let unchanged = PutResult {
                     outcome: PutOutcome::Unchanged,
-                    revision: previous.revision,
+                    revision: previous.revision(),
                     events_appended: 0,
                 };
                 return Ok((unchanged, None));
             }
         }
-        let revision = previous.as_ref().map_or(1, |p| p.revision + 1);
+        let revision = previous.as_ref().map_or(1, |p| p.revision() + 1);
         let last = meta
             .get(LAST_SEQUENCE)
             .map_err(backend)?
@@ -207,12 +194,7 @@ fn put_in(
             content_hash,
             ..
         } = analyzed.article;
-        let record = ArticleRecord {
-            article: Some(article.clone()),
-            content_hash: content_hash.to_vec(),
-            revision,
-            analysis: Some(analyzed.analysis.clone()),
-        };
+        let record = ArticleRecord::new(&article, content_hash, revision, &analyzed.analysis);
         articles
             .insert(article.id.as_str(), record.encode_to_vec().as_slice())
             .map_err(backend)?;
@@ -233,17 +215,7 @@ fn put_in(
 }
 
 fn decode_article(bytes: &[u8]) -> Result<StoredArticle, StoreError> {
-    let record = ArticleRecord::decode(bytes).map_err(corrupt)?;
-    let content_hash: [u8; 32] = record
-        .content_hash
-        .try_into()
-        .map_err(|_| corrupt("article content hash is not 32 bytes"))?;
-    Ok(StoredArticle::new(
-        record.article.unwrap_or_default(),
-        content_hash,
-        record.revision,
-        record.analysis.unwrap_or_default(),
-    ))
+    ArticleRecord::decode(bytes).map_err(corrupt)?.into_stored()
 }
 
 fn decode_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {

@@ -1,6 +1,6 @@
 //! Stored articles and the event log, behind one trait with one implementation per deployment:
 //! [`MemoryStore`] (the default; nothing survives a restart) and [`DurableStore`] (`--data-dir`,
-//! crash-safe on one machine).
+//! crash-safe on one machine) and [`NatsStore`] (`--nats URL`, shared by several replicas).
 //!
 //! Articles are kept with the analysis made at ingest, so `Analyze` of a stored article is a
 //! lookup, not a re-run. Every CREATED or UPDATED article appends its events to one log; each
@@ -12,6 +12,7 @@
 
 mod durable;
 mod memory;
+mod nats;
 
 use std::{
     sync::{Arc, OnceLock},
@@ -24,6 +25,7 @@ use tokio::sync::watch;
 
 pub use durable::DurableStore;
 pub use memory::{MemoryStore, Retention};
+pub use nats::NatsStore;
 
 use crate::{
     article::{ArticleId, ValidArticle},
@@ -79,6 +81,57 @@ impl StoredArticle {
                 analysis.encode_to_vec().into()
             })
             .clone()
+    }
+}
+
+/// How the durable and NATS stores keep an article: the article, its content hash and revision,
+/// the analysis with UTF-8 offsets.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct ArticleRecord {
+    #[prost(message, optional, tag = "1")]
+    article: Option<pb::Article>,
+    #[prost(bytes = "vec", tag = "2")]
+    content_hash: Vec<u8>,
+    #[prost(uint64, tag = "3")]
+    revision: u64,
+    #[prost(message, optional, tag = "4")]
+    analysis: Option<pb::Analysis>,
+}
+
+impl ArticleRecord {
+    pub(crate) fn new(
+        article: &pb::Article,
+        content_hash: [u8; 32],
+        revision: u64,
+        analysis: &pb::Analysis,
+    ) -> ArticleRecord {
+        ArticleRecord {
+            article: Some(article.clone()),
+            content_hash: content_hash.to_vec(),
+            revision,
+            analysis: Some(analysis.clone()),
+        }
+    }
+
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub(crate) fn has_content(&self, content_hash: &[u8; 32]) -> bool {
+        self.content_hash == content_hash
+    }
+
+    pub(crate) fn into_stored(self) -> Result<StoredArticle, StoreError> {
+        let content_hash: [u8; 32] = self
+            .content_hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("article content hash is not 32 bytes".into()))?;
+        Ok(StoredArticle::new(
+            self.article.unwrap_or_default(),
+            content_hash,
+            self.revision,
+            self.analysis.unwrap_or_default(),
+        ))
     }
 }
 
