@@ -107,6 +107,19 @@ set -e
 step "Python client example"
 python3 examples/python/client.py --addr "$ADDR" "$SEED" tests/data/*.txt || fail "python client"
 
+step "Python consumer: checkpoint, stop, resume"
+python3 examples/python/consumer.py --addr "$ADDR" --checkpoint "$WORK/cursor" --out "$WORK/events.jsonl" --stop-after 5 \
+  || fail "consumer (first run)"
+[[ $(cat "$WORK/cursor") == 5 ]] || fail "checkpoint after 5 events is $(cat "$WORK/cursor")"
+python3 examples/python/consumer.py --addr "$ADDR" --checkpoint "$WORK/cursor" --out "$WORK/events.jsonl" --stop-after 3 \
+  || fail "consumer (resumed)"
+python3 - "$WORK/events.jsonl" <<'PY' || fail "consumer output"
+import json, sys
+seqs = [json.loads(line)["sequence"] for line in open(sys.argv[1])]
+assert seqs == list(range(1, 9)), seqs
+print("consumer resumed from its checkpoint: sequences", seqs[0], "..", seqs[-1], "no gap, no duplicate")
+PY
+
 step "SIGTERM"
 kill -TERM "$SERVER_PID"
 for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
