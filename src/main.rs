@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use newsanalysis::{
     analysis::analyze_inline,
     article::{read_article_file, ArticleLimits, ValidArticle},
-    engine::Engine,
+    engine::{
+        ner::{self, model::NerModel},
+        Engine,
+    },
     eval,
     proto::v1 as pb,
     server::{ServiceLimits, StreamLimits},
@@ -41,6 +44,36 @@ enum Command {
     /// Measure quality: precision, recall and F1 against annotated data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Train the statistical models the engine embeds.
+    #[command(subcommand)]
+    Train(TrainCommand),
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// Train the NER tagger (structured perceptron) on CoNLL-2003 and write the model file;
+    /// rebuild afterwards to embed it. Deterministic: the same data give the same file.
+    Ner(TrainNerArgs),
+}
+
+#[derive(clap::Args)]
+struct TrainNerArgs {
+    /// Training file in CoNLL-2003 format.
+    #[arg(long, default_value = "../shared/data/conll2003/eng.train")]
+    train: PathBuf,
+    /// Development file, for early stopping.
+    #[arg(long, default_value = "../shared/data/conll2003/eng.testa")]
+    dev: PathBuf,
+    /// Where to write the model.
+    #[arg(long, default_value = "data/ner_model.bin")]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct EvalNerArgs {
+    /// A file in CoNLL-2003 format (IOB1 tags in the last column), e.g. eng.testa.
+    #[arg(long, value_name = "FILE")]
+    conll: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -48,6 +81,9 @@ enum EvalCommand {
     /// Score entities, quotes with speakers and events against NAME.gold.json files (the format
     /// of ../shared/eval); agrees with ../shared/tools/score.py.
     Gold(GoldArgs),
+    /// Score the embedded NER tagger on a CoNLL-2003 file with conlleval's exact-span rule:
+    /// precision, recall and F1 per type and overall, and tokens/s.
+    Ner(EvalNerArgs),
 }
 
 #[derive(clap::Args)]
@@ -155,6 +191,8 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args),
         Command::Analyze(args) => analyze(args),
         Command::Eval(EvalCommand::Gold(args)) => eval_gold(args),
+        Command::Eval(EvalCommand::Ner(args)) => eval_ner(args),
+        Command::Train(TrainCommand::Ner(args)) => train_ner(args),
     }
 }
 
@@ -299,5 +337,23 @@ fn eval_gold(args: GoldArgs) -> anyhow::Result<()> {
     } else {
         println!("\n{} documents\n{total}", cases.len());
     }
+    Ok(())
+}
+
+fn eval_ner(args: EvalNerArgs) -> anyhow::Result<()> {
+    let model = NerModel::shared().map_err(|e| anyhow::anyhow!("loading the NER model: {e}"))?;
+    let report = ner::conll::evaluate(model, &args.conll)?;
+    println!("{report}");
+    Ok(())
+}
+
+fn train_ner(args: TrainNerArgs) -> anyhow::Result<()> {
+    let options = ner::train::TrainOptions {
+        output: args.output,
+        verbose: true,
+        ..Default::default()
+    };
+    let report = ner::train::train(&args.train, &args.dev, &options)?;
+    println!("{report}");
     Ok(())
 }

@@ -165,7 +165,8 @@ pub fn extract(
     published: Option<Date>,
 ) -> Vec<Event> {
     let index = MentionIndex::new(text, entities);
-    let dateline_country = dateline_country(text, entities, &index);
+    let dateline_country =
+        dateline_country(text, entities, &index).or_else(|| dominant_country(entities));
     let coder = Coder {
         data,
         text,
@@ -187,10 +188,30 @@ pub fn extract(
             }
         }
     }
+    drop_headline_restatements(&mut events);
     for (n, event) in events.iter_mut().enumerate() {
         event.id = format!("v{}", n + 1);
     }
     events
+}
+
+/// A headline sums up an event the body tells in full ("EU envoy urges Georgian government"
+/// over "Kaja Kallas urged Tbilisi ..."): a title event with the same root and actor
+/// countries as a body event is that event, and the body's telling (named actors, time,
+/// place) is the one kept.
+fn drop_headline_restatements(events: &mut Vec<Event>) {
+    let country = |a: &Option<Actor>| {
+        a.as_ref()
+            .map(|a| a.code.chars().take(3).collect::<String>())
+            .unwrap_or_default()
+    };
+    let key = |e: &Event| (e.root_code.clone(), country(&e.source), country(&e.target));
+    let body: Vec<_> = events
+        .iter()
+        .filter(|e| e.span.field == super::Field::Body)
+        .map(key)
+        .collect();
+    events.retain(|e| e.span.field == super::Field::Body || !body.contains(&key(e)));
 }
 
 /// The country of the dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —"): the
@@ -220,6 +241,34 @@ fn dateline_country(
         None
     }
 }
+
+/// The country a story without a dateline is about: BBC and newspaper copy carries no
+/// dateline, but a domestic story names its own country's bodies again and again (Downing
+/// Street, the TUC, the NHS). A country counts when it has at least three mentions and most of
+/// the mentions of entities with a country.
+fn dominant_country(entities: &[Entity]) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    let mut total = 0;
+    for entity in entities {
+        if entity.entity_type == EntityType::Person {
+            continue;
+        }
+        let Some(code) = entity.country_code.as_deref() else {
+            continue;
+        };
+        let n = entity.mentions.len();
+        total += n;
+        match counts.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, count)) => *count += n,
+            None => counts.push((code, n)),
+        }
+    }
+    let (code, n) = counts.into_iter().max_by_key(|&(_, n)| n)?;
+    (n >= 3 && n * 5 >= total * 3).then(|| code.to_string())
+}
+
+/// Roles of actors whose "strike" is a walk-out, not an attack.
+const LABOUR_ROLES: &[&str] = &["LAB", "CVL"];
 
 struct Coder<'d, 't, 'a, 'e> {
     data: &'d EngineData,
@@ -340,6 +389,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if self.restates_earlier(chosen.get(..k).unwrap_or(&[]), m) {
                 continue;
             }
+            let mut code_override: Option<&'static str> = None;
             let (source, target) = if pattern.noun {
                 match self.noun_participants(m, first, end, &actors, &clause_of) {
                     Some(pair) => pair,
@@ -353,21 +403,53 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     Some(c) if self.lower(c) == "that" => c,
                     _ => first,
                 };
-                let source = self.subject(m.first, floor, &actors, &clause_of);
-                let target = match m.target {
-                    Some(t) => actors.get(t).cloned(),
-                    None => self.object(m, end, &actors, &clause_of, source.as_ref()),
+                let mut source = self.subject(m.first, floor, &actors, &clause_of);
+                // "was attacked by X" (passive: the subject is the target) and "attacks by X"
+                // (a noun read as a verb: the subject is neither side) name the source after
+                // "by".
+                let passive = m.first > first
+                    && matches!(
+                        self.lower(m.first - 1).as_str(),
+                        "was" | "were" | "been" | "being" | "is" | "are" | "be"
+                    );
+                let by_agent = (m.end < end && self.lower(m.end) == "by")
+                    .then(|| self.by_agent(m.end, end, &actors))
+                    .flatten();
+                let mut passive_target = None;
+                let has_agent = by_agent.is_some();
+                if let Some(agent) = by_agent {
+                    passive_target = if passive { source.take() } else { None };
+                    source = Some(agent);
+                }
+                // Workers and unions strike by walking out (143), and a walk-out stated as a
+                // possibility ("staff could strike if ...", "will strike unless ...") is a
+                // threat of one (133).
+                if let Some(code) = self.labour_code(pattern.code.as_str(), m, source.as_ref()) {
+                    let modality = self.modality(m, first, &clause_of);
+                    code_override = Some(match modality {
+                        Modality::Asserted | Modality::Negated => code,
+                        Modality::Hypothetical | Modality::Intended => "133",
+                    });
+                }
+                let target = match (m.target, has_agent) {
+                    (Some(t), _) => actors.get(t).cloned(),
+                    (None, true) => passive_target,
+                    (None, false) => self.object(m, end, &actors, &clause_of, source.as_ref()),
                 };
-                let root: String = pattern.code.chars().take(2).collect();
+                let root: String = code_override
+                    .unwrap_or(pattern.code.as_str())
+                    .chars()
+                    .take(2)
+                    .collect();
                 let target = target.or_else(|| {
                     match root.as_str() {
                         // "Russian and Ukrainian delegations met": the two sides of the subject.
                         "04" => source
                             .as_ref()
                             .and_then(|s| self.coordinated_with(s, &actors)),
-                        // A protest without a named target is against the government where it
-                        // takes place.
-                        "14" => self
+                        // A protest (or the threat of one) without a named target is against
+                        // the government where it takes place.
+                        "14" | "13" if code_override.is_some() || root == "14" => self
                             .sentence_place_country(first, end)
                             .or_else(|| self.dateline_country.clone())
                             .map(|country| ActorMention {
@@ -413,6 +495,9 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if target.code.is_empty() {
                 continue;
             }
+            if self.is_match_result(m, &source, &target) {
+                continue;
+            }
             coded_pairs.push((source.clone(), target.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
@@ -421,16 +506,17 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             let Some(span) = sentence_span else {
                 continue;
             };
-            let root_code: String = pattern.code.chars().take(2).collect();
+            let code = code_override.map_or_else(|| pattern.code.clone(), str::to_string);
+            let root_code: String = code.chars().take(2).collect();
             let modality = self.modality(m, first, &clause_of);
             let cameo = self
                 .data
                 .cameo
-                .get(&pattern.code)
+                .get(&code)
                 .or_else(|| self.data.cameo.get(&root_code));
             events.push(Event {
                 id: String::new(),
-                code: pattern.code.clone(),
+                code,
                 root_code,
                 quad_class: cameo.map_or(0, |c| c.quad_class),
                 goldstein: cameo.map_or(0.0, |c| c.goldstein),
@@ -449,6 +535,43 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             });
         }
         events
+    }
+
+    /// "Spain beat Portugal 2-1", "Australia beat the United States": sports results, not
+    /// assaults. A beating codes an event only when it has a person or group on one side
+    /// (police beat protesters); two bare countries are two teams.
+    fn is_match_result(&self, m: &Match, source: &ActorMention, target: &ActorMention) -> bool {
+        let beat = (m.first..m.end).any(|i| {
+            self.data
+                .lemma_candidates(self.word(i))
+                .iter()
+                .any(|l| l == "beat" || l == "defeat")
+        });
+        beat && source.code.len() == 3 && target.code.len() == 3
+    }
+
+    /// The code of a "strike" by workers or a union: a walk-out (143), not an attack.
+    fn labour_code(
+        &self,
+        pattern_code: &str,
+        m: &Match,
+        source: Option<&ActorMention>,
+    ) -> Option<&'static str> {
+        let source = source?;
+        let labour = LABOUR_ROLES
+            .iter()
+            .any(|role| source.code.len() > 3 && source.code.ends_with(role));
+        let strike = (m.first..m.end).any(|i| self.lower(i).starts_with("strik"));
+        if !(labour && strike && (pattern_code.starts_with("19") || pattern_code.starts_with("18")))
+        {
+            return None;
+        }
+        // "unions threaten strike", "warned of a strike": the walk-out is threatened.
+        let threatened = (m.first.saturating_sub(3)..m.first).any(|i| {
+            let lower = self.lower(i);
+            lower.starts_with("threat") || lower.starts_with("warn")
+        });
+        Some(if threatened { "133" } else { "143" })
     }
 
     /// A verb that only reports ("said", "noted"): the words after it are a new clause.
@@ -630,10 +753,18 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             }
             // The country named right before ("Russian drones", "Ukraine's forces"), up to
             // two words back, or "of X" right after.
-            let before = mentions.iter().rev().find(|&&(f, e, _, _)| {
+            // Only a country or nationality qualifies the group: in "The Conservatives
+            // accused the government", the party is the subject, not the government's owner.
+            let is_country = |e: usize| {
+                self.entities
+                    .get(e)
+                    .is_some_and(|x| matches!(x.entity_type, EntityType::Gpe | EntityType::Norp))
+            };
+            let before = mentions.iter().rev().find(|&&(f, e, x, _)| {
                 e <= i
                     && e + 2 >= i
                     && f >= first
+                    && is_country(x)
                     && (e..i).all(|k| {
                         self.text
                             .tokens
@@ -972,10 +1103,31 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             }
         }
         let target = target_after?;
-        Some((
-            self.subject(m.first, first, actors, clause_of),
-            Some(target),
-        ))
+        // "a visit to Ukraine by Taiwan's vice president": the agent after "by" is the
+        // source, not the clause subject.
+        let source = self
+            .by_agent(m.end, end, actors)
+            .or_else(|| self.subject(m.first, first, actors, clause_of));
+        Some((source, Some(target)))
+    }
+
+    /// The actor introduced by "by" within a few words after `from`: the agent of a passive
+    /// verb or of an event noun ("attacks by government troops", "was shelled by Russia").
+    fn by_agent(&self, from: usize, end: usize, actors: &[ActorMention]) -> Option<ActorMention> {
+        let by = (from..(from + 5).min(end)).find(|&i| self.lower(i) == "by")?;
+        // "by" must not follow a clause break: "..., by contrast" is no agent.
+        if (from..by).any(|i| {
+            self.text
+                .tokens
+                .get(i)
+                .is_none_or(|t| t.kind != TokenKind::Word)
+        }) {
+            return None;
+        }
+        actors
+            .iter()
+            .find(|a| a.first > by && a.first <= by + 3)
+            .cloned()
     }
 
     /// The actor joined to `actor` by "and": "Russian and Ukrainian delegations".
@@ -1257,5 +1409,45 @@ mod tests {
         });
         let modalities: Vec<Modality> = analysis.events.iter().map(|e| e.modality).collect();
         assert_eq!(modalities, [Modality::Negated, Modality::Hypothetical]);
+    }
+
+    #[test]
+    fn workers_strike_by_walking_out_and_conditional_strikes_are_threats() {
+        // No dateline: the domestic bodies the story names give the country.
+        let body = "Downing Street and the Home Office met. Downing Street said nothing. \
+                    British workers will strike if the plan goes ahead. \
+                    Dock workers went on strike against the government.";
+        let found = events(body);
+        assert!(found.contains(&triple("13", "GBR", "GBR")), "{found:?}");
+        assert!(!found.iter().any(|(root, _, _)| root == "19"), "{found:?}");
+    }
+
+    #[test]
+    fn a_party_subject_is_not_the_owner_of_the_government() {
+        let body = "Downing Street and the Home Office met. Downing Street said nothing. \
+                    The Conservatives accused the government of failing.";
+        assert!(events(body).contains(&triple("11", "GBR", "GBR")));
+    }
+
+    #[test]
+    fn a_headline_event_told_again_in_the_body_is_kept_once() {
+        let engine = Engine::new().expect("engine");
+        let analysis = engine.analyze(&Document {
+            title: "Russia urges Ukraine to talk",
+            body: "Russian Foreign Minister Ivan Petrov urged Ukraine to return to talks.",
+            published: None,
+        });
+        let urges: Vec<_> = analysis
+            .events
+            .iter()
+            .filter(|e| e.root_code == "02")
+            .collect();
+        assert_eq!(urges.len(), 1, "{:?}", analysis.events);
+        assert_eq!(urges[0].span.field, crate::engine::Field::Body);
+    }
+
+    #[test]
+    fn two_countries_beating_each_other_is_a_match_result() {
+        assert!(events("Spain beat Portugal 2-1 on Sunday.").is_empty());
     }
 }

@@ -15,6 +15,11 @@
 //! - an unknown single capitalised word is only trusted when its context says what it is
 //!   ("in Jeddah", "Peskov said"): an empty answer beats a wrong type.
 
+pub mod conll;
+pub mod features;
+pub mod model;
+pub mod train;
+
 use std::collections::HashSet;
 
 use super::data::{EngineData, HeadType, KnownKind, NameSense, ReportingKind, TitleInfo};
@@ -89,8 +94,86 @@ const CALENDAR_WORDS: &[&str] = &[
     "Dec.",
 ];
 
+/// Lower-case nouns right after a name that make it an organisation's: "the Public and
+/// Commercial Services union", "the Scottish National party".
+const ORG_FOLLOWERS: &[&str] = &["union", "unions", "party", "group", "council", "committee"];
+
+/// Jobs named with their employer: "an economist at X", "a spokeswoman for X".
+const EMPLOYEE_NOUNS: &[&str] = &[
+    "analyst",
+    "director",
+    "economist",
+    "executive",
+    "researcher",
+    "spokesman",
+    "spokeswoman",
+    "strategist",
+    "trader",
+];
+
+/// Head words of parties and movements, whose names often open with their country.
+const POLITICAL_HEADS: &[&str] = &["Alliance", "Front", "League", "Movement", "Party"];
+
+/// Lower-case nouns right before a name that make it a company's: "potash producer
+/// Belaruskali", "the insurer Aviva".
+const ORG_DESCRIPTORS: &[&str] = &[
+    "airline",
+    "bank",
+    "broadcaster",
+    "carmaker",
+    "company",
+    "conglomerate",
+    "firm",
+    "group",
+    "insurer",
+    "lender",
+    "maker",
+    "manufacturer",
+    "miner",
+    "producer",
+    "retailer",
+    "supplier",
+];
+
+/// Lower-case words that follow a person's name in an apposition or age: "Jane Doe, who ...",
+/// "John Smith, 45, ...", "Jane Doe, aged 30".
+const PERSON_APPOSITION_OPENERS: &[&str] = &["who", "aged", "whose"];
+
+/// A plural of an abbreviation ("MPs", "MEPs", "NGOs", "CEOs"): a common noun, not a name.
+fn is_plural_abbreviation(word: &str) -> bool {
+    let Some(stem) = word.strip_suffix('s') else {
+        return false;
+    };
+    stem.chars().count() >= 2 && stem.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// One name, one type in an article: an unknown name typed a person only because a speech
+/// verb followed it ("Dimension Data said") takes the type its other mentions show ("IT firm
+/// Dimension Data"); a name once titled as a person ("Mr Rank") stays a person throughout.
+fn one_type_per_name(mentions: &mut [NameMention]) {
+    let mut titled: HashSet<String> = HashSet::new();
+    let mut other: Vec<(String, EntityType)> = Vec::new();
+    for m in mentions.iter().filter(|m| m.known.is_none()) {
+        if m.title.is_some() {
+            titled.insert(m.text.clone());
+        } else if m.entity_type != EntityType::Person && !other.iter().any(|(t, _)| *t == m.text) {
+            other.push((m.text.clone(), m.entity_type));
+        }
+    }
+    for m in mentions.iter_mut().filter(|m| m.known.is_none()) {
+        if titled.contains(&m.text) {
+            m.entity_type = EntityType::Person;
+        } else if m.entity_type == EntityType::Person {
+            if let Some((_, t)) = other.iter().find(|(t, _)| *t == m.text) {
+                m.entity_type = *t;
+            }
+        }
+    }
+}
+
 /// Prepositions after which an unknown capitalised word is a place: "in Jeddah".
-const LOCATIVE_PREPOSITIONS: &[&str] = &["in", "near", "outside", "from", "to", "at"];
+/// "at" is left out: "an analyst at Hypovereinsbank" works there.
+const LOCATIVE_PREPOSITIONS: &[&str] = &["in", "near", "outside", "from", "to"];
 
 #[derive(Debug, Clone, Copy)]
 enum Case {
@@ -257,7 +340,69 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             return false;
         }
         let word = self.word(i);
-        is_capitalised(word) && !CALENDAR_WORDS.contains(&word) && !self.is_common(word)
+        is_capitalised(word)
+            && !CALENDAR_WORDS.contains(&word)
+            && !self.is_common(word)
+            && !is_plural_abbreviation(word)
+    }
+
+    /// Whether a gazetteer organisation starting at `i` may be absorbed into the unknown
+    /// capitalised name that runs into it: a known alias is not matched inside a longer name
+    /// ("Trades Union Congress" is not "Congress", the US legislature; "Federal Labour
+    /// Agency" is not the Labour Party), so an organisation name inside the run belongs to it.
+    fn absorbs_known(&self, i: usize, end: usize) -> bool {
+        let Some((_, sense)) = self.match_known(i, end) else {
+            return false;
+        };
+        let organisation = self
+            .data
+            .entities
+            .get(sense.entity)
+            .is_some_and(|e| matches!(e.kind, KnownKind::Organization(_)));
+        organisation && self.match_title(i, end).is_none()
+    }
+
+    /// Business copy introduces a company by what it does: "potash producer Belaruskali",
+    /// "the carmaker Renault", "mining group Anglo".
+    fn org_descriptor_before(&self, first: usize) -> bool {
+        first
+            .checked_sub(1)
+            .is_some_and(|p| self.is_word(p) && ORG_DESCRIPTORS.contains(&self.word(p)))
+    }
+
+    /// Parties and movements named after their country ("UK Independence Party", "British
+    /// National Front"): a known country or nationality that opens a capitalised run ending in
+    /// such a head is part of one organisation's name. Ministries keep their country as a
+    /// mention of its own ("Ukrainian Foreign Ministry").
+    fn country_led_body(&self, i: usize, end: usize) -> Option<usize> {
+        let (n, sense) = self.match_known(i, end)?;
+        let entity = self.data.entities.get(sense.entity)?;
+        if !matches!(entity.kind, KnownKind::Country | KnownKind::Nationality) {
+            return None;
+        }
+        let next = i + n;
+        let continues = self.is_name_word(next)
+            && self.text.tokens.get(next).is_some_and(|t| t.space_before)
+            && self.match_known(next, end).is_none()
+            && self.match_title(next, end).is_none();
+        if !continues {
+            return None;
+        }
+        let stop = self.extend_name(next, end);
+        let head = self.word(stop.checked_sub(1)?);
+        POLITICAL_HEADS.contains(&head).then_some(stop)
+    }
+
+    /// "an economist at Hypovereinsbank", "analyst with Brightfield": where someone works.
+    fn employer_before(&self, first: usize) -> bool {
+        first >= 2
+            && matches!(self.word(first - 1), "at" | "with" | "from")
+            && EMPLOYEE_NOUNS.contains(&self.word(first - 2))
+    }
+
+    /// Whether the lower-case word at `i` makes the name before it an organisation's.
+    fn org_follower_at(&self, i: usize) -> bool {
+        self.is_word(i) && ORG_FOLLOWERS.contains(&self.word(i))
     }
 
     /// Whether a name may start at `i`: a capitalised word, with extra evidence where capitals
@@ -297,7 +442,37 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                 i += 1;
                 continue;
             }
+            if let Some(stop) = self.country_led_body(i, end) {
+                out.push(Segment::Name {
+                    first: i,
+                    end: stop,
+                    weak: false,
+                });
+                i = stop;
+                continue;
+            }
             if let Some((n, sense)) = self.match_known(i, end) {
+                // "Ms Roche", "Mr Shell": a one-word company after a personal title is the
+                // person's surname.
+                let after_title = matches!(
+                    out.last(),
+                    Some(Segment::Title { end: title_end, info, .. })
+                        if *title_end == i && info.before_name && info.role.is_none()
+                );
+                let organisation = self
+                    .data
+                    .entities
+                    .get(sense.entity)
+                    .is_some_and(|e| matches!(e.kind, KnownKind::Organization(_)));
+                if after_title && organisation && n == 1 {
+                    out.push(Segment::Name {
+                        first: i,
+                        end: i + 1,
+                        weak: false,
+                    });
+                    i += 1;
+                    continue;
+                }
                 out.push(Segment::Known {
                     first: i,
                     end: i + n,
@@ -354,10 +529,20 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             if headline && !after_given_name && !self.has_name_evidence(stop) {
                 break;
             }
+            // A surname that is also a title ("John Major's government"): after a given
+            // name, a title word that no name follows is the surname.
+            let surname_title = after_given_name
+                && self.match_title(stop, end).is_some_and(|(n, _, _)| n == 1)
+                && !(self.is_name_word(stop + 1)
+                    && self
+                        .text
+                        .tokens
+                        .get(stop + 1)
+                        .is_some_and(|t| t.space_before));
             if self.is_name_word(stop)
                 && token.space_before
-                && self.match_known(stop, end).is_none()
-                && self.match_title(stop, end).is_none()
+                && (self.match_known(stop, end).is_none() || self.absorbs_known(stop, end))
+                && (self.match_title(stop, end).is_none() || surname_title)
             {
                 stop += 1;
                 continue;
@@ -383,6 +568,28 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             {
                 stop += 2;
                 continue;
+            }
+            // "Department for Transport", "Office for National Statistics": "for" joins a
+            // body's head noun to its remit.
+            if word == "for"
+                && self.name_head(stop) == Some(HeadType::Organization)
+                && self.is_name_word(stop + 1)
+                && self.match_known(stop + 1, end).is_none()
+            {
+                stop += 2;
+                continue;
+            }
+            // "Public and Commercial Services union": "and" joins two capitalised words into
+            // one name only when the whole is an organisation's, by its head noun or the
+            // lower-case noun after it; "Blair and Brown" stay two people.
+            if word == "and" && !headline && self.is_name_word(stop + 1) {
+                let rest = self.extend_name(stop + 1, end);
+                if self.name_head(rest) == Some(HeadType::Organization)
+                    || self.org_follower_at(rest)
+                {
+                    stop = rest;
+                    continue;
+                }
             }
             break;
         }
@@ -472,6 +679,7 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                 }
             }
         }
+        one_type_per_name(&mut mentions);
         mentions
     }
 
@@ -502,11 +710,20 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         if self.name_head(end).is_some() {
             return false;
         }
+        // "A. Cowan", "J. R. Smith": an initial opens a person's name.
+        let initial = {
+            let mut chars = self.word(first).chars();
+            matches!(
+                (chars.next(), chars.next(), chars.next()),
+                (Some(c), Some('.'), None) if c.is_uppercase()
+            )
+        };
         end > first + 1
-            && self
-                .data
-                .given_names
-                .contains(&lookup_form(self.word(first)))
+            && (initial
+                || self
+                    .data
+                    .given_names
+                    .contains(&lookup_form(self.word(first))))
     }
 
     fn title_segment_before<'s>(
@@ -589,7 +806,18 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
 
     fn name_head(&self, end: usize) -> Option<HeadType> {
         let last = self.word(end.checked_sub(1)?);
-        self.data.name_heads.get(last).copied()
+        let head = self.data.name_heads.get(last).copied();
+        if head.is_some() {
+            return head;
+        }
+        // "Department for Transport", "Office for National Statistics": the head noun stands
+        // before the connector that joins the body's remit.
+        let first_connector = (0..end).rev().take(6).find(|&i| {
+            matches!(self.word(i), "for" | "of")
+                && i > 0
+                && self.data.name_heads.get(self.word(i - 1)) == Some(&HeadType::Organization)
+        })?;
+        (first_connector > 0).then_some(HeadType::Organization)
     }
 
     /// The type of a name without person evidence, from its head word and context.
@@ -606,18 +834,41 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
         let follower = self.word(end);
         let product_follower =
             self.data.name_heads.get(follower) == Some(&HeadType::ProductFollower);
+        // Model codes join capitals or digits with a hyphen ("IRIS-T", "F-16"); a hyphenated
+        // person's name joins words ("Frank-Juergen Weise").
+        let code_part = |i: usize| {
+            let w = self.word(i);
+            w.chars().any(|c| c.is_ascii_digit())
+                || (w.chars().count() <= 4 && w.chars().all(char::is_uppercase))
+        };
         let model_code = (first..end).any(|i| {
             let w = self.word(i);
-            self.text
+            (self
+                .text
                 .tokens
                 .get(i)
                 .is_some_and(|t| t.kind == TokenKind::Dash)
+                && ((i > first && code_part(i - 1)) || (i + 1 < end && code_part(i + 1))))
                 || (w.chars().count() <= 2 && w.chars().all(char::is_uppercase) && end > first + 1)
         });
         if product_follower || model_code {
             return Some(EntityType::Product);
         }
-        let next_is_speech = self.speech_verb_at(end) || self.speech_verb_at(end + 1);
+        if self.org_follower_at(end)
+            || self.org_descriptor_before(first)
+            || self.employer_before(first)
+        {
+            return Some(EntityType::Organization);
+        }
+        // "Peskov said", "Peskov also said"; but in "Scottish ministers insist" the speaker
+        // is the noun after the name, which only modifies it.
+        let adverb_between = self.is_word(end) && {
+            let w = self.word(end);
+            w.ends_with("ly") || matches!(w, "also" | "has" | "had" | "then" | "later" | "again")
+        };
+        let next_is_speech = self.speech_verb_at(end)
+            || (adverb_between && self.speech_verb_at(end + 1))
+            || (end > first + 1 && first > 0 && self.speech_verb_at(first - 1));
         if next_is_speech {
             return Some(EntityType::Person);
         }
@@ -625,14 +876,23 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
             .checked_sub(1)
             .map(|p| self.word(p).to_lowercase())
             .unwrap_or_default();
-        if LOCATIVE_PREPOSITIONS.contains(&previous.as_str()) && end == first + 1 {
-            return Some(EntityType::Gpe);
-        }
+        // A single word in capitals is an abbreviation, and abbreviations name organisations
+        // far more often than places ("economists at IXIS").
         let word = self.word(first);
         let all_caps = word.chars().count() >= 2 && word.chars().all(|c| c.is_uppercase());
         if end == first + 1 && all_caps {
             return Some(EntityType::Organization);
         }
+        if LOCATIVE_PREPOSITIONS.contains(&previous.as_str())
+            && end == first + 1
+            && !self
+                .data
+                .given_names
+                .contains(&lookup_form(self.word(first)))
+        {
+            return Some(EntityType::Gpe);
+        }
+
         if end > first + 1 {
             // Capitals-only lines are tables and shouted headings ("WESTERN DIVISION"), not
             // people.
@@ -644,13 +904,42 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                 return None;
             }
             let has_of = (first..end).any(|i| self.word(i) == "of");
-            return Some(if has_of {
-                EntityType::Organization
-            } else {
-                EntityType::Person
-            });
+            if has_of {
+                return Some(EntityType::Organization);
+            }
+            // An unknown multi-word name is a person's only with person context: schemes,
+            // papers and plans are capitalised too ("Civil Service Pension Scheme"), so an
+            // empty answer beats a guess.
+            if self.person_apposition_at(end) {
+                return Some(EntityType::Person);
+            }
         }
         None
+    }
+
+    /// "Jane Doe, who ...", "John Smith, 45,", "Jane Doe, aged 30": an apposition that only
+    /// follows a person's name.
+    fn person_apposition_at(&self, i: usize) -> bool {
+        if self.word(i) != "," {
+            return false;
+        }
+        let next = i + 1;
+        let age = self
+            .text
+            .tokens
+            .get(next)
+            .is_some_and(|t| t.kind == TokenKind::Number)
+            && self.word(next).len() <= 3
+            && self.word(next + 1) == ",";
+        // "Jane Doe, head of the agency", "Jane Doe, the bank's chief economist".
+        let role = (next..next + 4).take_while(|&k| self.is_word(k)).any(|k| {
+            let lower = self.word(k).to_lowercase();
+            self.data
+                .titles
+                .get(&lower)
+                .is_some_and(|t| t.role.is_some())
+        });
+        age || role || (self.is_word(next) && PERSON_APPOSITION_OPENERS.contains(&self.word(next)))
     }
 
     fn speech_verb_at(&self, i: usize) -> bool {
@@ -760,5 +1049,97 @@ mod tests {
         let found = names("Talks were held in Zarqovia, Peskovich said.");
         assert!(found.contains(&("Zarqovia".to_string(), EntityType::Gpe)));
         assert!(found.contains(&("Peskovich".to_string(), EntityType::Person)));
+    }
+
+    #[test]
+    fn schemes_and_papers_are_laws_and_plural_abbreviations_are_not_names() {
+        let found =
+            names("Officials met MPs about the Harbour Workers Savings Scheme and a Blue Paper.");
+        assert!(found.contains(&(
+            "Harbour Workers Savings Scheme".to_string(),
+            EntityType::Law
+        )));
+        assert!(found.contains(&("Blue Paper".to_string(), EntityType::Law)));
+        assert!(!found.iter().any(|(n, _)| n == "MPs"));
+    }
+
+    #[test]
+    fn unknown_multi_word_names_need_person_context() {
+        let found =
+            names("Critics doubted the Northern Grain Review. Later Kelso Varna, 52, spoke.");
+        assert!(!found
+            .iter()
+            .any(|(n, t)| n == "Northern Grain Review" && *t == EntityType::Person));
+        assert!(found.contains(&("Kelso Varna".to_string(), EntityType::Person)));
+    }
+
+    #[test]
+    fn known_aliases_are_not_matched_inside_longer_names() {
+        // "Congress" alone is the US legislature; here it ends an unknown federation's name.
+        let found = names("The Harbour Dockers Congress met on Monday.");
+        assert!(found.contains(&(
+            "Harbour Dockers Congress".to_string(),
+            EntityType::Organization
+        )));
+        assert!(!found.iter().any(|(n, _)| n == "Congress"));
+    }
+
+    #[test]
+    fn and_and_for_join_organisation_names_only() {
+        let found = names(
+            "A leader of the Glass and Ceramic Makers union met the Department for Coastal Towns. \
+             Later Jane Ross and Peter Hall spoke.",
+        );
+        assert!(found.contains(&(
+            "Glass and Ceramic Makers".to_string(),
+            EntityType::Organization
+        )));
+        assert!(found.contains(&(
+            "Department for Coastal Towns".to_string(),
+            EntityType::Organization
+        )));
+        assert!(found.contains(&("Jane Ross".to_string(), EntityType::Person)));
+        assert!(found.contains(&("Peter Hall".to_string(), EntityType::Person)));
+    }
+
+    #[test]
+    fn a_business_descriptor_types_the_company() {
+        let found = names("Shares in steel producer Varnholt rose.");
+        assert!(found.contains(&("Varnholt".to_string(), EntityType::Organization)));
+    }
+
+    #[test]
+    fn initials_employers_and_country_led_parties() {
+        let found = names(
+            "The score was settled by K. Varnow. An economist at Brightfield said so. \
+             The British Harbour Party won.",
+        );
+        assert!(found.contains(&("K. Varnow".to_string(), EntityType::Person)));
+        assert!(found.contains(&("Brightfield".to_string(), EntityType::Organization)));
+        assert!(found.contains(&(
+            "British Harbour Party".to_string(),
+            EntityType::Organization
+        )));
+    }
+
+    #[test]
+    fn a_surname_that_is_a_title_stays_with_the_given_name() {
+        let found = names("The cuts began in John Major's government.");
+        assert!(found.contains(&("John Major".to_string(), EntityType::Person)));
+    }
+
+    #[test]
+    fn a_company_name_after_a_personal_title_is_a_surname() {
+        let found = names("Ms Roche disagreed.");
+        assert!(found.contains(&("Roche".to_string(), EntityType::Person)));
+    }
+
+    #[test]
+    fn one_name_keeps_one_type_in_an_article() {
+        let found = names("Software group Kelvane Data grew. Kelvane Data said sales rose.");
+        assert!(found
+            .iter()
+            .filter(|(n, _)| n == "Kelvane Data")
+            .all(|(_, t)| *t == EntityType::Organization));
     }
 }

@@ -81,6 +81,33 @@ pub fn find_quote_regions(text: &TextAnalysis<'_>) -> Vec<QuoteRegion> {
                     && !contraction
                     && (word.chars().count() > 1 || word.chars().all(char::is_uppercase))
             });
+            // BBC-style text runs the paragraphs of a long quotation together on one line:
+            // `"... changes. "Public sector ..." ` reopens the quotation after a full stop
+            // without closing it. The reopening mark starts a new part of the same quote.
+            if let Some((start, true)) = open {
+                let after_terminal = i > 0
+                    && text
+                        .tokens
+                        .get(i - 1)
+                        .is_some_and(|t| t.kind == TokenKind::Terminal);
+                if double
+                    && kind == TokenKind::OpenQuote
+                    && token.space_before
+                    && after_terminal
+                    && closes_later(text, i + 1, paragraph.end_token)
+                {
+                    if i > start + 1 {
+                        regions.push(QuoteRegion {
+                            open_token: start,
+                            close_token: None,
+                            first: start + 1,
+                            end: i,
+                        });
+                    }
+                    open = Some((i, true));
+                    continue;
+                }
+            }
             match (open, kind) {
                 (None, TokenKind::OpenQuote) if double || opens_word => open = Some((i, double)),
                 (Some((start, was_double)), TokenKind::CloseQuote) if was_double == double => {
@@ -118,6 +145,16 @@ pub fn find_quote_regions(text: &TextAnalysis<'_>) -> Vec<QuoteRegion> {
         }
     }
     regions
+}
+
+/// Whether a closing double quotation mark follows in tokens `[from, end)`.
+fn closes_later(text: &TextAnalysis<'_>, from: usize, end: usize) -> bool {
+    (from..end).any(|k| {
+        text.tokens
+            .get(k)
+            .is_some_and(|t| t.kind == TokenKind::CloseQuote)
+            && is_double_mark(text.token_text(k))
+    })
 }
 
 /// For each token, whether it lies inside a quotation (marks included).
@@ -290,6 +327,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 ));
             }
         }
+        // A role before the name, set off by commas: `"…," the bloc's foreign policy chief,
+        // Josep Borrell, told reporters`.
+        if let Some(cue) = self.cue_after_role_apposition(i, sentence_end) {
+            return Some(cue);
+        }
         // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov".
         if self.is_speech_verb(i) {
             let verb = self.word(i).to_string();
@@ -315,11 +357,75 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                     }
                 }
             }
+            // `said the chairman of the Commons committee, Barry Sheerman`: the person named
+            // after the role, not the body in it, is the speaker.
+            if let Some(cue) = self.role_apposition(i + 1, sentence_end, false) {
+                return Some(Cue {
+                    verb: Some(verb),
+                    ..cue
+                });
+            }
             if let Some((j, end, e)) = first_speaker {
                 return Some(self.mention_cue(j, end, e, Some(verb), 0.85));
             }
         }
         None
+    }
+
+    /// `the company's chief executive, Jane Doe, said`: a role phrase of up to eight words with a
+    /// role noun in it, a comma, a speaking mention, an optional comma and a speech verb.
+    fn cue_after_role_apposition(&self, i: usize, sentence_end: usize) -> Option<Cue> {
+        self.role_apposition(i, sentence_end, true)
+    }
+
+    /// The person named after a role phrase and a comma at `i`; with `verb_after`, a speech
+    /// verb must follow the name (`the chief, Jane Doe, said`), else the name may end the
+    /// sentence (`said the chief, Jane Doe.`).
+    fn role_apposition(&self, i: usize, sentence_end: usize, verb_after: bool) -> Option<Cue> {
+        let comma = (i..(i + 12).min(sentence_end)).find(|&k| self.word(k) == ",")?;
+        let role = (i..comma).any(|k| {
+            (k + 1..=(k + 4).min(comma)).any(|stop| {
+                let key = (k..stop)
+                    .map(|j| self.lower(j))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.data.titles.contains_key(&key)
+            })
+        });
+        let all_words = (i..comma).all(|k| {
+            self.text
+                .tokens
+                .get(k)
+                .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Punct))
+                || matches!(self.word(k), "'s" | "’s")
+        });
+        if !role || !all_words {
+            return None;
+        }
+        // The name may carry its own title: "..., Labour MP Barry Sheerman".
+        let (start, end, e) = self
+            .index
+            .within(comma + 1, (comma + 6).min(sentence_end))
+            .find(|&(f, _, e, _)| {
+                self.entity(e)
+                    .is_some_and(|x| x.entity_type == EntityType::Person)
+                    && (comma + 1..f).all(|k| {
+                        self.text
+                            .tokens
+                            .get(k)
+                            .is_some_and(|t| t.kind == TokenKind::Word)
+                    })
+            })
+            .map(|(f, end, e, _)| (f, end, e))?;
+        let mut v = end;
+        if self.word(v) == "," {
+            v += 1;
+        }
+        if !verb_after {
+            return Some(self.mention_cue(start, end, e, None, 0.85));
+        }
+        (v < sentence_end && self.is_speech_verb(v))
+            .then(|| self.mention_cue(start, end, e, Some(self.word(v).to_string()), 0.85))
     }
 
     /// The speaker named before a quote in its sentence: `Trump: "…"`, `X said: "…"`,
@@ -375,9 +481,35 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             .collect();
         // The mention that ends last, and of those the outermost: "The US Secretary of State"
         // rather than the "US" inside it.
-        let (f, end, e, kind) = *mentions
+        let (mut f, mut end, mut e, mut kind) = *mentions
             .iter()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        // "Mark Serwotka, from the PCS union, said": the organisation sits in an apposition
+        // to the person, who is the subject.
+        let in_apposition = |at: usize| {
+            let mut k = at;
+            while k > first && matches!(self.lower(k - 1).as_str(), "the" | "a" | "an") {
+                k -= 1;
+            }
+            k > first && matches!(self.lower(k - 1).as_str(), "from" | "of" | "at" | "for")
+        };
+        if self
+            .entity(e)
+            .is_some_and(|x| x.entity_type != EntityType::Person)
+            && in_apposition(f)
+        {
+            let person = mentions.iter().rev().find(|&&(pf, pend, pe, _)| {
+                pend < f
+                    && pf >= first
+                    && self.word(pend) == ","
+                    && self
+                        .entity(pe)
+                        .is_some_and(|x| x.entity_type == EntityType::Person)
+            });
+            if let Some(&(pf, pend, pe, pkind)) = person {
+                (f, end, e, kind) = (pf, pend, pe, pkind);
+            }
+        }
         // "The Guardian reported that Rubio said": an outlet reports, it does not speak.
         if self.is_media(e) && self.reporting_kind(v) == Some(ReportingKind::Report) {
             return None;
@@ -401,7 +533,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
     fn quotes(&self, citations: &[(Citation, usize, usize)]) -> Vec<Quote> {
         let regions = find_quote_regions(self.text);
         let mut quotes: Vec<Quote> = Vec::new();
-        let mut previous: Option<(usize, Option<Cue>)> = None;
+        let mut previous: Option<(usize, usize, Option<Cue>)> = None;
         let mut k = 0;
         while k < regions.len() {
             // A multi-paragraph quotation: regions without a close mark continue in the next.
@@ -466,11 +598,14 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 continue;
             }
             if cue.is_none() {
+                cue = self.reporting_sentence_before(open);
+            }
+            if cue.is_none() {
                 cue = self.continued_speaker(&previous, open);
             }
             let source = self.source_for(citations, sentence_first, sentence_end);
             let paragraph = self.text.tokens.get(open).map_or(0, |t| t.paragraph);
-            previous = Some((paragraph, cue.clone()));
+            previous = Some((paragraph, close, cue.clone()));
             let confidence = cue.as_ref().map_or(0.5, |c| c.confidence);
             quotes.push(Quote {
                 id: String::new(),
@@ -496,10 +631,10 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
     /// and nobody else was named between.
     fn continued_speaker(
         &self,
-        previous: &Option<(usize, Option<Cue>)>,
+        previous: &Option<(usize, usize, Option<Cue>)>,
         open: usize,
     ) -> Option<Cue> {
-        let (prev_paragraph, Some(prev_cue)) = previous.as_ref()? else {
+        let (prev_paragraph, prev_close, Some(prev_cue)) = previous.as_ref()? else {
             return None;
         };
         let token = self.text.tokens.get(open)?;
@@ -516,8 +651,9 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if !continues {
             return None;
         }
-        let between_first = self.text.paragraphs.get(*prev_paragraph)?.first_token;
-        let someone_else = self.index.within(between_first, open).any(|(f, _, e, _)| {
+        // Only people named after the previous quote interrupt the run: the speaker's own
+        // introduction ("Dave Prentis, general secretary of Unison, said") names others too.
+        let someone_else = self.index.within(prev_close + 1, open).any(|(f, _, e, _)| {
             !self.is_quoted(f)
                 && e != prev_cue.entity
                 && self
@@ -532,6 +668,44 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             mention_span: None,
             ..prev_cue.clone()
         })
+    }
+
+    /// A quote that opens a sentence with no cue of its own, right after a sentence of
+    /// reported speech, is the words of that sentence's speaker: `In a statement, the Cabinet
+    /// Office said it was reviewing the scheme. "Unions will be consulted ..."`.
+    fn reporting_sentence_before(&self, open: usize) -> Option<Cue> {
+        let token = self.text.tokens.get(open)?;
+        let sentence = self.text.sentences.get(token.sentence)?;
+        if sentence.first_token != open {
+            return None;
+        }
+        let previous = self.text.sentences.get(token.sentence.checked_sub(1)?)?;
+        let previous_paragraph = self
+            .text
+            .tokens
+            .get(previous.first_token)
+            .map(|t| t.paragraph)?;
+        if previous_paragraph + 1 < token.paragraph {
+            return None;
+        }
+        if (previous.first_token..previous.end_token).any(|i| self.is_quoted(i)) {
+            return None;
+        }
+        // "The government was said to be rewriting it" reports hearsay, not a speaker.
+        let v = (previous.first_token..previous.end_token).find(|&i| self.is_speech_verb(i))?;
+        let passive = v > previous.first_token
+            && matches!(
+                self.lower(v - 1).as_str(),
+                "was" | "is" | "were" | "are" | "been" | "be"
+            );
+        if passive {
+            return None;
+        }
+        let mut cue = self.subject_before(v, previous.first_token)?;
+        cue.verb = Some(self.word(v).to_string());
+        cue.mention_span = None;
+        cue.confidence = 0.6;
+        Some(cue)
     }
 
     fn source_for(
@@ -940,5 +1114,72 @@ mod tests {
         assert_eq!(indirect.len(), 1);
         assert_eq!(indirect[0].text, "Washington is urging Russia to stop");
         assert_eq!(indirect[0].cue.as_deref(), Some("said"));
+    }
+
+    #[test]
+    fn run_together_paragraphs_of_a_quote_take_the_reporting_sentence_speaker() {
+        let analysis = analyze(
+            "",
+            "In a statement, the Home Office said it was reviewing the rules. \
+             \"Staff will be consulted. \"Nothing has been decided yet.\" Later Jane Ross spoke.",
+        );
+        let quotes = direct(&analysis);
+        assert_eq!(quotes.len(), 1, "{quotes:?}");
+        assert_eq!(quotes[0].1.as_deref(), Some("Home Office"));
+        assert!(quotes[0].0.contains("Nothing has been decided"));
+    }
+
+    #[test]
+    fn a_continuation_quote_shares_the_speaker_despite_earlier_names() {
+        let analysis = analyze(
+            "",
+            "Jane Ross, who works with Peter Hall, spoke. \"We are ready,\" she said. \"We will not wait.\"",
+        );
+        let quotes = direct(&analysis);
+        assert_eq!(
+            quotes,
+            [
+                said("We are ready", Some("Jane Ross")),
+                said("We will not wait.", Some("Jane Ross"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_role_apposition_before_the_name_after_the_quote() {
+        let analysis = analyze(
+            "",
+            "\"Prices will rise,\" the group's chief economist, Jane Ross, told reporters.",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [said("Prices will rise", Some("Jane Ross"))]
+        );
+    }
+
+    #[test]
+    fn said_then_a_role_with_a_body_then_the_name() {
+        let analysis = analyze(
+            "",
+            "\"It is a waste,\" said the chairman of the Commons transport committee, Jane Ross.",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [said("It is a waste", Some("Jane Ross"))]
+        );
+    }
+
+    #[test]
+    fn an_organisation_in_apposition_does_not_take_the_speech() {
+        let analysis = analyze(
+            "",
+            "Jane Ross, from the Home Office, said there would be no delay.",
+        );
+        let speakers: Vec<_> = analysis
+            .quotes
+            .iter()
+            .filter_map(|q| q.speaker.as_ref().map(|s| s.name.clone()))
+            .collect();
+        assert_eq!(speakers, ["Jane Ross"]);
     }
 }

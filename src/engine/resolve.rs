@@ -45,6 +45,64 @@ enum Gender {
 /// Determiners that make a role noun refer to someone already named ("the politician").
 const DEFINITE_DETERMINERS: &[&str] = &["the"];
 
+/// Role words that are also adjectives ("the private sector", "the general election").
+const ADJECTIVE_TITLES: &[&str] = &[
+    "acting",
+    "chief",
+    "deputy",
+    "executive",
+    "first",
+    "general",
+    "major",
+    "private",
+    "senior",
+];
+
+/// Words that may follow a role nominal used as a noun: "the general said", "the executive
+/// has".
+const NOMINAL_FOLLOWERS: &[&str] = &[
+    "added", "also", "and", "had", "has", "is", "said", "says", "told", "was", "who", "will",
+    "would",
+];
+
+/// Stands in the subject slots for a person the article does not name: "Tony Blair's
+/// spokesman declined ..." has the spokesman, not Blair, as its subject, and a "he" after it
+/// is the spokesman (an empty speaker beats a wrong one).
+const UNNAMED_PERSON: usize = usize::MAX;
+
+/// Nouns for people known through someone else: "X's wife", "X's lawyer". Role nouns from
+/// `titles.tsv` ("X's spokesman", "X's aide") count as well.
+const RELATION_NOUNS: &[&str] = &[
+    "brother", "daughter", "family", "father", "friend", "husband", "mother", "partner", "sister",
+    "son", "wife",
+];
+
+/// Whether the person name ending before token `end` is a possessor of another, unnamed
+/// person: "Tony Blair's official spokesman", "Smith's lawyer".
+fn possessor_of_person(data: &EngineData, text: &TextAnalysis<'_>, end: usize) -> bool {
+    if !matches!(text.token_text(end), "'s" | "’s") {
+        return false;
+    }
+    // Up to two modifiers before the noun: "official", "former chief".
+    for k in end + 1..end + 4 {
+        if text.tokens.get(k).is_none_or(|t| t.kind != TokenKind::Word) {
+            return false;
+        }
+        let lower = lookup_form(text.token_text(k)).to_lowercase();
+        let singular = lower.strip_suffix('s').unwrap_or(&lower);
+        let person_noun = RELATION_NOUNS.contains(&lower.as_str())
+            || data
+                .titles
+                .get(&lower)
+                .or_else(|| data.titles.get(singular))
+                .is_some_and(|t| !t.before_name || t.role.is_some());
+        if person_noun {
+            return true;
+        }
+    }
+    false
+}
+
 #[derive(Debug, Clone, Default)]
 struct Draft {
     name: String,
@@ -126,7 +184,12 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                 person_history.retain(|p| *p != d);
                 person_history.push(d);
                 if !in_quote {
-                    sentence_subject.entry(token.sentence).or_insert(d);
+                    let subject = if possessor_of_person(data, text, name.end_token) {
+                        UNNAMED_PERSON
+                    } else {
+                        d
+                    };
+                    sentence_subject.entry(token.sentence).or_insert(subject);
                 }
             }
             i = name.end_token.max(i + 1);
@@ -139,7 +202,14 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         let word = text.token_text(i);
         let lower = lookup_form(word).to_lowercase();
         if DEFINITE_DETERMINERS.contains(&lower.as_str()) {
-            if let Some(link) = link_nominal(data, text, names, &name_at, &drafts, i) {
+            let previous_subject = token
+                .sentence
+                .checked_sub(1)
+                .and_then(|s| sentence_subject.get(&s))
+                .copied();
+            if let Some(link) =
+                link_nominal(data, text, names, &name_at, &drafts, i, previous_subject)
+            {
                 let (end, d) = (link.end, link.draft);
                 if let Some(span) = text.token_range_span(i, end - 1) {
                     push_mention(&mut drafts, d, i, end, span, text, MentionKind::Nominal);
@@ -162,11 +232,15 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
             };
             // Earlier subjects first; then anyone named whose gender fits ("Mr Smith met Ms
             // Doe. She said ...").
+            // After a sentence about an unnamed person ("X's spokesman said ..."), "he" is
+            // that person: nobody we can name.
+            let unnamed_before = subject_history.last() == Some(&UNNAMED_PERSON);
             let earlier = subject_history
                 .iter()
                 .rev()
                 .chain(person_history.iter().rev())
                 .copied()
+                .filter(|_| !unnamed_before)
                 .find(|d| fits(d) && (lower != "him" || Some(*d) != subject));
             let antecedent = if lower == "him" {
                 // An object pronoun is not the clause's subject: "he is expected to urge him"
@@ -177,6 +251,8 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                     })
                     .map(|(_, d)| d)
                     .or(earlier)
+            } else if subject == Some(UNNAMED_PERSON) {
+                None
             } else {
                 subject.filter(fits).or(earlier)
             };
@@ -462,6 +538,7 @@ fn link_nominal(
     name_at: &HashMap<usize, usize>,
     drafts: &[Draft],
     first: usize,
+    previous_subject: Option<usize>,
 ) -> Option<NominalLink> {
     let mut i = first + 1;
     let mut nationality: Option<String> = None;
@@ -483,6 +560,18 @@ fn link_nominal(
     // "the US Secretary of State Marco Rubio": the title belongs to the name that follows.
     if name_at.contains_key(&end) {
         return None;
+    }
+    // Titles that are also adjectives describe a noun after them: "the private sector", "the
+    // general election", "the executive committee".
+    if ADJECTIVE_TITLES.contains(&key.as_str()) {
+        let next = text.tokens.get(end);
+        let next_word = lookup_form(text.token_text(end)).to_lowercase();
+        let noun_follows = next.is_some_and(|t| t.kind == TokenKind::Word)
+            && !super::text::is_capitalised(text.token_text(end))
+            && !NOMINAL_FOLLOWERS.contains(&next_word.as_str());
+        if noun_follows {
+            return None;
+        }
     }
     // Plural roles ("the officials") are groups, not one of the people named.
     if key.ends_with('s') && data.titles.contains_key(key.trim_end_matches('s')) {
@@ -521,6 +610,12 @@ fn link_nominal(
                 .iter()
                 .any(|k| data.titles.get(k).is_some_and(|t| t.role.is_some()));
             if has_office {
+                continue;
+            }
+            // Only right after a sentence about that person: "Sir Keir Starmer spoke on
+            // Monday. The prime minister said ..."; further away an office says nothing about
+            // an untitled person ("the chancellor" is not whoever was named last).
+            if previous_subject != Some(d) {
                 continue;
             }
             1
@@ -789,5 +884,30 @@ mod tests {
         assert_eq!(norp.country_code.as_deref(), Some("UKR"));
         let kyiv = found.iter().find(|e| e.name == "Kyiv").expect("Kyiv");
         assert_eq!(kyiv.actor_code.as_deref(), Some("UKR"));
+    }
+
+    #[test]
+    fn role_nominals_need_a_compatible_title() {
+        // Nobody here is a chancellor: the nominal stays unresolved.
+        let found = entities(
+            "Opposition leader John Smith visited a school.\nTeachers met on Friday.\n\
+             Anger grew over the chancellor's plans.",
+        );
+        assert!(!mentions_of(&found, "John Smith").contains(&"the chancellor"));
+    }
+
+    #[test]
+    fn a_possessed_role_is_someone_else() {
+        let found = entities(
+            "John Smith's official spokesman declined to comment.\nHe said the matter was closed.",
+        );
+        assert!(!mentions_of(&found, "John Smith").contains(&"He"));
+    }
+
+    #[test]
+    fn adjective_titles_before_a_noun_are_not_nominals() {
+        let found =
+            entities("Sir John Smith spoke on Monday.\nThe private sector said little about it.");
+        assert!(!mentions_of(&found, "John Smith").contains(&"The private"));
     }
 }
