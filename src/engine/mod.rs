@@ -251,6 +251,8 @@ pub struct Analysis {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    #[error("the embedded NER model is invalid: {0}")]
+    Model(String),
     #[error("engine data file {file} is invalid at line {line}: {message}")]
     Data {
         file: &'static str,
@@ -262,6 +264,7 @@ pub enum EngineError {
 /// The loaded engine: lexicons, gazetteers and models, shared read-only across threads.
 pub struct Engine {
     data: data::EngineData,
+    tagger: &'static ner::model::NerModel,
 }
 
 impl Engine {
@@ -269,13 +272,16 @@ impl Engine {
     pub fn new() -> Result<Engine, EngineError> {
         Ok(Engine {
             data: data::EngineData::embedded()?,
+            tagger: ner::model::NerModel::shared()
+                .map_err(|e| EngineError::Model(e.to_string()))?,
         })
     }
 
     /// Analyses one article. Never panics, whatever the input.
     pub fn analyze(&self, doc: &Document<'_>) -> Analysis {
         let text = text::TextAnalysis::new(doc.title, doc.body);
-        let names = ner::recognize(&self.data, &text);
+        let mut names = ner::recognize(&self.data, &text);
+        ner::statistical::refine(self.tagger, &text, &mut names);
         let mut entities = resolve::resolve(&self.data, &text, &names);
         let temporals = time::extract(&text, doc.published);
         let (quotes, citations) = quotes::extract(&self.data, &text, &entities);

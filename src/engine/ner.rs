@@ -18,6 +18,7 @@
 pub mod conll;
 pub mod features;
 pub mod model;
+pub mod statistical;
 pub mod train;
 
 use std::collections::HashSet;
@@ -374,8 +375,7 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
     /// National Front"): a known country or nationality that opens a capitalised run ending in
     /// such a head is part of one organisation's name. Ministries keep their country as a
     /// mention of its own ("Ukrainian Foreign Ministry").
-    fn country_led_body(&self, i: usize, end: usize) -> Option<usize> {
-        let (n, sense) = self.match_known(i, end)?;
+    fn country_led_body(&self, i: usize, n: usize, sense: NameSense, end: usize) -> Option<usize> {
         let entity = self.data.entities.get(sense.entity)?;
         if !matches!(entity.kind, KnownKind::Country | KnownKind::Nationality) {
             return None;
@@ -442,16 +442,16 @@ impl<'d, 't, 'a> Recognizer<'d, 't, 'a> {
                 i += 1;
                 continue;
             }
-            if let Some(stop) = self.country_led_body(i, end) {
-                out.push(Segment::Name {
-                    first: i,
-                    end: stop,
-                    weak: false,
-                });
-                i = stop;
-                continue;
-            }
             if let Some((n, sense)) = self.match_known(i, end) {
+                if let Some(stop) = self.country_led_body(i, n, sense, end) {
+                    out.push(Segment::Name {
+                        first: i,
+                        end: stop,
+                        weak: false,
+                    });
+                    i = stop;
+                    continue;
+                }
                 // "Ms Roche", "Mr Shell": a one-word company after a personal title is the
                 // person's surname.
                 let after_title = matches!(
