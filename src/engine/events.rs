@@ -267,6 +267,36 @@ fn dominant_country(entities: &[Entity]) -> Option<String> {
     (n >= 3 && n * 5 >= total * 3).then(|| code.to_string())
 }
 
+/// Nouns that an event word before them only modifies ("assault rifles", "attack helicopters").
+const MODIFIED_NOUNS: &[&str] = &[
+    "aircraft",
+    "boat",
+    "boats",
+    "craft",
+    "dog",
+    "dogs",
+    "force",
+    "group",
+    "helicopter",
+    "helicopters",
+    "plane",
+    "planes",
+    "rifle",
+    "rifles",
+    "song",
+    "songs",
+    "squad",
+    "submarine",
+    "submarines",
+    "team",
+    "unit",
+    "units",
+    "vehicle",
+    "vehicles",
+    "weapon",
+    "weapons",
+];
+
 /// Roles of actors whose "strike" is a walk-out, not an attack.
 const LABOUR_ROLES: &[&str] = &["LAB", "CVL"];
 
@@ -357,6 +387,9 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                         continue;
                     }
                     if let Some(m) = self.match_pattern(p, i, end, &lemmas, &actors) {
+                        if m.end == i + 1 && self.modifies_noun(i) {
+                            continue;
+                        }
                         matches.push(m);
                     }
                 }
@@ -535,6 +568,17 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             });
         }
         events
+    }
+
+    /// An event word used as a modifier names a thing, not an event: "assault rifles",
+    /// "attack helicopters", "strike aircraft", "protest songs".
+    fn modifies_noun(&self, i: usize) -> bool {
+        let next = self.lower(i + 1);
+        self.text
+            .tokens
+            .get(i + 1)
+            .is_some_and(|t| t.kind == TokenKind::Word)
+            && MODIFIED_NOUNS.contains(&next.as_str())
     }
 
     /// "Spain beat Portugal 2-1", "Australia beat the United States": sports results, not
@@ -1444,6 +1488,20 @@ mod tests {
             .collect();
         assert_eq!(urges.len(), 1, "{:?}", analysis.events);
         assert_eq!(urges[0].span.field, crate::engine::Field::Body);
+    }
+
+    #[test]
+    fn the_agent_after_by_is_the_source_and_modifiers_are_not_events() {
+        assert_eq!(
+            events("Ukraine was attacked by Russia on Monday."),
+            [triple("19", "RUS", "UKR")]
+        );
+        assert!(events("Ukraine protects Poland from attacks by Russia.")
+            .iter()
+            .all(|(_, source, _)| source != "UKR"));
+        assert!(events("Serbia said France sold assault rifles to Croatia.")
+            .iter()
+            .all(|(root, _, _)| root != "18"));
     }
 
     #[test]

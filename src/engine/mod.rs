@@ -281,7 +281,7 @@ impl Engine {
     pub fn analyze(&self, doc: &Document<'_>) -> Analysis {
         let text = text::TextAnalysis::new(doc.title, doc.body);
         let mut names = ner::recognize(&self.data, &text);
-        ner::statistical::refine(self.tagger, &text, &mut names);
+        ner::statistical::refine(self.tagger, &self.data, &text, &mut names);
         let mut entities = resolve::resolve(&self.data, &text, &names);
         let temporals = time::extract(&text, doc.published);
         let (quotes, citations) = quotes::extract(&self.data, &text, &entities);

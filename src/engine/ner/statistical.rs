@@ -12,9 +12,12 @@
 //! Known names (gazetteer entries) and titled persons are never changed: the rules are right
 //! about them more often than a general model is.
 
+use std::collections::{HashMap, HashSet};
+
 use super::model::{spans, EntityLabel, NerModel};
 use super::NameMention;
 use crate::engine::{
+    data::EngineData,
     text::{TextAnalysis, TokenKind},
     EntityType, Span,
 };
@@ -80,7 +83,28 @@ fn entity_type(label: EntityLabel) -> EntityType {
 }
 
 /// Retypes and adds mentions from the tagger's confident guesses; keeps reading order.
-pub fn refine(model: &NerModel, text: &TextAnalysis<'_>, mentions: &mut Vec<NameMention>) {
+pub fn refine(
+    model: &NerModel,
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    mentions: &mut Vec<NameMention>,
+) {
+    // One sense per name per article: a name the rules typed elsewhere keeps that type, and a
+    // person's surname alone is that person ("Rubio: Ukraine needs ..." in a headline).
+    let mut known_types: HashMap<String, EntityType> = HashMap::new();
+    let mut surnames: HashSet<String> = HashSet::new();
+    for mention in mentions.iter() {
+        known_types.insert(mention.text.clone(), mention.entity_type);
+        let mut words = mention.text.split_whitespace();
+        if let (EntityType::Person, Some(surname), Some(_)) =
+            (mention.entity_type, words.next_back(), words.next())
+        {
+            surnames.insert(surname.to_string());
+        }
+    }
+    for surname in &surnames {
+        known_types.insert(surname.clone(), EntityType::Person);
+    }
     let input = tagger_input(text);
     let tagged = model.tag_document_scored(&input.sentences);
     let mut added = Vec::new();
@@ -109,7 +133,8 @@ pub fn refine(model: &NerModel, text: &TextAnalysis<'_>, mentions: &mut Vec<Name
                 let mention = &mut mentions[only];
                 let default_person = mention.entity_type == EntityType::Person
                     && mention.known.is_none()
-                    && mention.title.is_none();
+                    && mention.title.is_none()
+                    && !surnames.contains(&mention.text);
                 if default_person
                     && mention.span == span
                     && guessed != EntityType::Person
@@ -132,15 +157,22 @@ pub fn refine(model: &NerModel, text: &TextAnalysis<'_>, mentions: &mut Vec<Name
                         .next()
                         .is_some_and(|c| !c.is_lowercase())
             });
-            if !capitalised {
+            // Words the rules know are never names on their own ("MPs", "TV", "Former").
+            let single = first == last;
+            let word = text.token_text(first);
+            let never_a_name = single
+                && (super::is_plural_abbreviation(word)
+                    || data.common_words.contains(&word.to_lowercase()));
+            if !capitalised || never_a_name {
                 continue;
             }
+            let name = text.span_text(span);
             added.push(NameMention {
                 span,
                 first_token: first,
                 end_token: last + 1,
-                text: text.span_text(span).to_string(),
-                entity_type: guessed,
+                text: name.to_string(),
+                entity_type: known_types.get(name).copied().unwrap_or(guessed),
                 known: None,
                 title: None,
             });
@@ -155,7 +187,6 @@ pub fn refine(model: &NerModel, text: &TextAnalysis<'_>, mentions: &mut Vec<Name
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::data::EngineData;
 
     fn refined(title: &str, body: &str) -> (Vec<NameMention>, Vec<NameMention>) {
         let data = EngineData::embedded().unwrap();
@@ -163,7 +194,7 @@ mod tests {
         let text = TextAnalysis::new(title, body);
         let rules = super::super::recognize(&data, &text);
         let mut both = rules.clone();
-        refine(model, &text, &mut both);
+        refine(model, &data, &text, &mut both);
         (rules, both)
     }
 
