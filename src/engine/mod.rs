@@ -278,10 +278,21 @@ impl Engine {
     }
 
     /// Analyses one article. Never panics, whatever the input.
+    /// The proper-name mentions of a text: the rules, with the trained tagger filling their gaps.
+    pub fn recognize_names(&self, text: &text::TextAnalysis<'_>) -> Vec<ner::NameMention> {
+        let mut names = ner::recognize(&self.data, text);
+        ner::statistical::refine(self.tagger, &self.data, text, &mut names);
+        names
+    }
+
+    /// The loaded lexicons and gazetteers.
+    pub fn data(&self) -> &data::EngineData {
+        &self.data
+    }
+
     pub fn analyze(&self, doc: &Document<'_>) -> Analysis {
         let text = text::TextAnalysis::new(doc.title, doc.body);
-        let mut names = ner::recognize(&self.data, &text);
-        ner::statistical::refine(self.tagger, &self.data, &text, &mut names);
+        let names = self.recognize_names(&text);
         let mut entities = resolve::resolve(&self.data, &text, &names);
         let temporals = time::extract(&text, doc.published);
         let (quotes, citations) = quotes::extract(&self.data, &text, &entities);

@@ -1,0 +1,95 @@
+//! Engine throughput on whole news articles, one core: text + NER (rules and tagger) +
+//! resolution, and the full analysis (adding time, quotes, events); model load time; peak memory.
+//!
+//! ```sh
+//! cargo bench --bench engine_throughput                     # CoNLL eng.testa documents as text
+//! CONLL=../shared/data/conll2003/eng.train cargo bench --bench engine_throughput
+//! ```
+//!
+//! The CoNLL documents (Reuters, 1996) are rebuilt as plain text: one line per sentence, the
+//! first sentence as the title. Tokens are counted as CoNLL counts them.
+
+use std::time::Instant;
+
+use newsanalysis::engine::{ner, resolve, text::TextAnalysis, Document, Engine};
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let path =
+        std::env::var("CONLL").unwrap_or_else(|_| "../shared/data/conll2003/eng.testa".into());
+    let docs = ner::conll::read_file(std::path::Path::new(&path)).expect("CoNLL file reads");
+    let articles: Vec<(String, String, usize)> = docs
+        .iter()
+        .map(|doc| {
+            let lines: Vec<String> = doc.token_lists().iter().map(|s| s.join(" ")).collect();
+            let tokens = doc.token_count();
+            let title = lines.first().cloned().unwrap_or_default();
+            (title, lines[1.min(lines.len())..].join("\n"), tokens)
+        })
+        .collect();
+    let tokens: usize = articles.iter().map(|a| a.2).sum();
+
+    let started = Instant::now();
+    let engine = Engine::new().expect("engine loads");
+    // The first analysis parses the lexicons the tagger shares; count it as loading.
+    engine.analyze(&Document {
+        title: "",
+        body: "Warm-up.",
+        published: None,
+    });
+    let load = started.elapsed();
+
+    let data = engine.data();
+    let best_of = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let entities_only = best_of(&|| {
+        for (title, body, _) in &articles {
+            let text = TextAnalysis::new(title, body);
+            let names = engine.recognize_names(&text);
+            std::hint::black_box(resolve::resolve(data, &text, &names));
+        }
+    });
+    let full = best_of(&|| {
+        for (title, body, _) in &articles {
+            std::hint::black_box(engine.analyze(&Document {
+                title,
+                body,
+                published: None,
+            }));
+        }
+    });
+    println!("{} documents, {tokens} tokens ({path})", articles.len());
+    println!(
+        "engine load (lexicons + NER model): {:.1} ms",
+        load.as_secs_f64() * 1e3
+    );
+    println!(
+        "text + NER + resolution: {:.0} tokens/s   (best of 5, one thread)",
+        tokens as f64 / entities_only
+    );
+    println!(
+        "full analysis (+ time, quotes, events): {:.0} tokens/s; quotes and events add {:.0}%",
+        tokens as f64 / full,
+        (full / entities_only - 1.0) * 100.0
+    );
+    println!(
+        "peak memory (VmHWM): {:.1} MB",
+        peak_rss_kib() as f64 / 1024.0
+    );
+}
