@@ -48,6 +48,7 @@ macro_rules! on_every_store {
 }
 
 on_every_store!(
+    since_a_time_replays_exactly_what_was_appended_after_it,
     two_subscribers_with_different_filters_get_only_their_events,
     a_client_that_resumes_with_its_cursor_gets_exactly_what_it_missed,
     a_cursor_older_than_retention_is_out_of_range_never_a_silent_skip,
@@ -457,5 +458,34 @@ async fn heartbeats_advance_the_cursor_of_a_filtered_quiet_stream(storage: Stora
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
+    shutdown.cancel();
+}
+
+async fn since_a_time_replays_exactly_what_was_appended_after_it(storage: Storage) {
+    let (mut client, shutdown) = start(Settings {
+        storage,
+        ..Settings::default()
+    })
+    .await;
+    let before = ingest(&mut client, articles("a")).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let since = newsanalysis::convert::timestamp(std::time::SystemTime::now());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let after = ingest(&mut client, articles("b")).await;
+    let mut stream = open(
+        &mut client,
+        pb::StreamEventsRequest {
+            start: Some(Start::Since(since)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (got, caught_up) = until_caught_up(&mut stream).await;
+    assert_eq!(
+        got.iter().map(|m| m.sequence).collect::<Vec<_>>(),
+        (before + 1..=before + after).collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|m| m.article_id.ends_with("-b")));
+    assert_eq!(caught_up.sequence, before + after);
     shutdown.cancel();
 }

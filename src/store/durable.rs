@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     article::{ArticleId, ValidArticle},
-    convert::{system_time, timestamp},
+    convert::timestamp,
     proto::v1 as pb,
 };
 
@@ -220,20 +220,8 @@ fn decode_article(bytes: &[u8]) -> Result<StoredArticle, StoreError> {
 
 fn decode_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
     let response = pb::StreamEventsResponse::decode(bytes).map_err(corrupt)?;
-    let Some(pb::stream_events_response::Payload::Event(event)) = response.payload else {
-        return Err(corrupt("log entry without an event"));
-    };
-    Ok(LogEntry {
-        sequence: response.sequence,
-        article_id: response.article_id,
-        article_revision: response.article_revision,
-        appended_at: response
-            .appended_at
-            .as_ref()
-            .and_then(system_time)
-            .unwrap_or(SystemTime::UNIX_EPOCH),
-        event,
-    })
+    let sequence = response.sequence;
+    LogEntry::from_response(response, sequence)
 }
 
 #[tonic::async_trait]
@@ -299,23 +287,6 @@ impl Store for DurableStore {
             Ok(entries)
         })
         .await
-    }
-
-    async fn sequence_before(&self, since: SystemTime) -> Result<u64, StoreError> {
-        let oldest = self.bounds().oldest;
-        // Sequences are appended in time order: scan from the oldest for the first at or after
-        // `since`.
-        let mut cursor = oldest.saturating_sub(1);
-        loop {
-            let entries = self.read_after(cursor, 1024).await?;
-            let Some(last) = entries.last() else {
-                return Ok(cursor);
-            };
-            if let Some(hit) = entries.iter().find(|e| e.appended_at >= since) {
-                return Ok(hit.sequence - 1);
-            }
-            cursor = last.sequence;
-        }
     }
 
     fn bounds(&self) -> LogBounds {

@@ -29,7 +29,7 @@ pub use nats::NatsStore;
 
 use crate::{
     article::{ArticleId, ValidArticle},
-    convert::{reencode_spans, timestamp, ArticleOffsets},
+    convert::{reencode_spans, system_time, timestamp, ArticleOffsets},
     proto::v1 as pb,
 };
 
@@ -159,6 +159,28 @@ impl LogEntry {
         }
     }
 
+    /// The entry a stored `StreamEventsResponse` stands for (how the durable and NATS stores keep
+    /// their logs); `sequence` overrides the message's own when the backend assigns it.
+    pub(crate) fn from_response(
+        response: pb::StreamEventsResponse,
+        sequence: u64,
+    ) -> Result<LogEntry, StoreError> {
+        let Some(pb::stream_events_response::Payload::Event(event)) = response.payload else {
+            return Err(StoreError::Corrupt("log entry without an event".into()));
+        };
+        Ok(LogEntry {
+            sequence,
+            article_id: response.article_id,
+            article_revision: response.article_revision,
+            appended_at: response
+                .appended_at
+                .as_ref()
+                .and_then(system_time)
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+            event,
+        })
+    }
+
     /// Approximate memory held by the entry, for byte-based retention.
     pub fn size(&self) -> usize {
         std::mem::size_of::<LogEntry>() + self.article_id.len() + self.event.encoded_len()
@@ -230,7 +252,22 @@ pub trait Store: Send + Sync + 'static {
     async fn read_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<LogEntry>>, StoreError>;
 
     /// The sequence just before the first retained entry appended at or after `since`.
-    async fn sequence_before(&self, since: SystemTime) -> Result<u64, StoreError>;
+    ///
+    /// Entries are appended in time order, so this scans from the oldest; stores that can
+    /// search by time override it.
+    async fn sequence_before(&self, since: SystemTime) -> Result<u64, StoreError> {
+        let mut cursor = self.bounds().oldest.saturating_sub(1);
+        loop {
+            let entries = self.read_after(cursor, 1024).await?;
+            let Some(last) = entries.last() else {
+                return Ok(cursor);
+            };
+            if let Some(hit) = entries.iter().find(|e| e.appended_at >= since) {
+                return Ok(hit.sequence - 1);
+            }
+            cursor = last.sequence;
+        }
+    }
 
     fn bounds(&self) -> LogBounds;
 

@@ -34,7 +34,7 @@ use super::{
 };
 use crate::{
     article::{ArticleId, ValidArticle},
-    convert::{system_time, timestamp},
+    convert::timestamp,
     proto::v1 as pb,
 };
 
@@ -335,24 +335,12 @@ impl Store for NatsStore {
         while sequence <= bounds.last && entries.len() < limit {
             match self.stream.direct_get(sequence).await {
                 Ok(message) => {
-                    let mut response = pb::StreamEventsResponse::decode(message.payload.as_ref())
+                    let response = pb::StreamEventsResponse::decode(message.payload.as_ref())
                         .map_err(corrupt)?;
-                    response.sequence = message.sequence;
-                    let Some(pb::stream_events_response::Payload::Event(event)) = response.payload
-                    else {
-                        return Err(corrupt("log message without an event"));
-                    };
-                    entries.push(Arc::new(LogEntry {
-                        sequence: response.sequence,
-                        article_id: response.article_id,
-                        article_revision: response.article_revision,
-                        appended_at: response
-                            .appended_at
-                            .as_ref()
-                            .and_then(system_time)
-                            .unwrap_or(SystemTime::UNIX_EPOCH),
-                        event,
-                    }));
+                    entries.push(Arc::new(LogEntry::from_response(
+                        response,
+                        message.sequence,
+                    )?));
                 }
                 // Dropped by retention since the bounds were read: the caller sees the gap.
                 Err(err) if err.kind() == stream::DirectGetErrorKind::NotFound => {}
@@ -361,20 +349,6 @@ impl Store for NatsStore {
             sequence += 1;
         }
         Ok(entries)
-    }
-
-    async fn sequence_before(&self, since: SystemTime) -> Result<u64, StoreError> {
-        let mut cursor = self.bounds().oldest.saturating_sub(1);
-        loop {
-            let entries = self.read_after(cursor, 256).await?;
-            let Some(last) = entries.last() else {
-                return Ok(cursor);
-            };
-            if let Some(hit) = entries.iter().find(|e| e.appended_at >= since) {
-                return Ok(hit.sequence - 1);
-            }
-            cursor = last.sequence;
-        }
     }
 
     fn bounds(&self) -> LogBounds {
