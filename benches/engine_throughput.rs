@@ -1,5 +1,6 @@
 //! Engine throughput on whole news articles, one core: text + NER (rules and tagger) +
-//! resolution, and the full analysis (adding time, quotes, events); model load time; peak memory.
+//! resolution, and the full analysis (adding time, quotes, events); the share of the quote and
+//! event stages; model load time; peak memory.
 //!
 //! ```sh
 //! cargo bench --bench engine_throughput                     # CoNLL eng.testa documents as text
@@ -11,7 +12,9 @@
 
 use std::time::Instant;
 
-use newsanalysis::engine::{ner, resolve, text::TextAnalysis, Document, Engine};
+use newsanalysis::engine::{
+    events, ner, quotes, resolve, text::TextAnalysis, time, Document, Engine,
+};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -74,6 +77,30 @@ fn main() {
             }));
         }
     });
+    // Each stage on its own, from inputs prepared outside the timed loop.
+    let prepared: Vec<_> = articles
+        .iter()
+        .map(|(title, body, _)| {
+            let text = TextAnalysis::new(title, body);
+            let names = engine.recognize_names(&text);
+            let entities = resolve::resolve(data, &text, &names);
+            let temporals = time::extract(&text, None);
+            let (found, _) = quotes::extract(data, &text, &entities);
+            (text, entities, temporals, found)
+        })
+        .collect();
+    let quotes_only = best_of(&|| {
+        for (text, entities, _, _) in &prepared {
+            std::hint::black_box(quotes::extract(data, text, entities));
+        }
+    });
+    let events_only = best_of(&|| {
+        for (text, entities, temporals, found) in &prepared {
+            std::hint::black_box(events::extract(
+                data, text, entities, found, temporals, None,
+            ));
+        }
+    });
     println!("{} documents, {tokens} tokens ({path})", articles.len());
     println!(
         "engine load (lexicons + NER model): {:.1} ms",
@@ -87,6 +114,11 @@ fn main() {
         "full analysis (+ time, quotes, events): {:.0} tokens/s; quotes and events add {:.0}%",
         tokens as f64 / full,
         (full / entities_only - 1.0) * 100.0
+    );
+    println!(
+        "quotes alone: {:.0}% of the full analysis time; events alone: {:.0}%",
+        quotes_only / full * 100.0,
+        events_only / full * 100.0
     );
     println!(
         "peak memory (VmHWM): {:.1} MB",
