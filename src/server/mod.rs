@@ -19,9 +19,9 @@ use crate::{
     analysis,
     article::{ArticleError, ArticleId, ArticleLimits, ValidArticle},
     convert::effective_encoding,
-    engine::Engine,
+    engine::{Engine, ENGINE_VERSION},
     proto::v1::{self as pb, article_analysis_service_server::ArticleAnalysisService},
-    store::{AnalyzedArticle, PutOutcome, Store},
+    store::{AnalyzedArticle, PutOutcome, Store, StoredArticle},
 };
 
 /// Limits and sizes of the service, set from the command line.
@@ -128,6 +128,22 @@ impl AnalysisService {
         Ok(results)
     }
 
+    async fn reanalyze(
+        &self,
+        stored: &StoredArticle,
+        encoding: pb::EncodingType,
+    ) -> Result<pb::AnalyzeResponse, ApiError> {
+        let valid = ValidArticle::parse(stored.article.clone(), &self.limits.article)?;
+        let engine = Arc::clone(&self.engine);
+        let revision = stored.revision;
+        let mut analysis =
+            tokio::task::spawn_blocking(move || analysis::analyze_inline(&engine, valid, encoding))
+                .await
+                .map_err(|err| ApiError::Internal(format!("analysis task failed: {err}")))?;
+        analysis.article_revision = revision;
+        Ok(pb::AnalyzeResponse::new(analysis))
+    }
+
     async fn commit(&self, index: usize, prepared: Prepared) -> Result<pb::IngestResult, ApiError> {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         let result = match prepared {
@@ -208,7 +224,14 @@ impl ArticleAnalysisService for AnalysisService {
                     Err(_) => None,
                 };
                 let stored = stored.ok_or(ApiError::ArticleNotFound(id))?;
-                pb::AnalyzeResponse::pre_encoded(stored.encoded_analysis(encoding))
+                if stored.analysis.engine_version == ENGINE_VERSION {
+                    pb::AnalyzeResponse::pre_encoded(stored.encoded_analysis(encoding))
+                } else {
+                    // Stored by an older engine (a durable or shared store outlives upgrades):
+                    // serve a fresh analysis of the stored article. Its logged events stay as
+                    // they were published.
+                    self.reanalyze(&stored, encoding).await?
+                }
             }
             Some(pb::analyze_request::Target::Article(article)) => {
                 let valid =
@@ -266,4 +289,44 @@ fn heartbeat_interval(
         .map(|(seconds, nanos)| Duration::new(seconds, nanos))
         .filter(|d| (MIN_HEARTBEAT..=MAX_HEARTBEAT).contains(d));
     interval.map(Some).ok_or(ApiError::InvalidHeartbeat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[tokio::test]
+    async fn an_analysis_stored_by_an_older_engine_is_made_afresh() {
+        let engine = Arc::new(Engine::new().unwrap());
+        let store = Arc::new(MemoryStore::default());
+        let article = pb::Article {
+            id: "old".into(),
+            body: "Ukraine urged Germany on Tuesday to deliver more air defence systems.".into(),
+            ..Default::default()
+        };
+        let valid = ValidArticle::parse(article, &ArticleLimits::default()).unwrap();
+        let mut analyzed = analysis::run(&engine, valid);
+        analyzed.analysis.engine_version = "0.0.0+old".into();
+        analyzed.analysis.entities.clear();
+        store.put(analyzed).await.unwrap();
+        let service = AnalysisService::new(
+            engine,
+            store,
+            ServiceLimits::default(),
+            CancellationToken::new(),
+        );
+        let response = service
+            .analyze(Request::new(pb::AnalyzeRequest {
+                target: Some(pb::analyze_request::Target::ArticleId("old".into())),
+                encoding_type: 0,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let analysis = response.analysis.unwrap();
+        assert_eq!(analysis.engine_version, ENGINE_VERSION);
+        assert_eq!(analysis.article_revision, 1);
+        assert!(analysis.entities.iter().any(|e| e.name == "Germany"));
+    }
 }
