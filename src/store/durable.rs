@@ -20,8 +20,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use tokio::sync::watch;
 
 use super::{
-    AnalyzedArticle, ArticleRecord, LogBounds, LogEntry, PutOutcome, PutResult, Retention, Store,
-    StoreError, StoredArticle,
+    AnalyzedArticle, ArticleRecord, LogBounds, LogEntry, PutResult, Retention, Store, StoreError,
+    StoredArticle,
 };
 use crate::{
     article::{ArticleId, ValidArticle},
@@ -153,11 +153,7 @@ fn put_in(
             .transpose()?;
         if let Some(previous) = &previous {
             if previous.has_content(&analyzed.article.content_hash) {
-                let unchanged = PutResult {
-                    outcome: PutOutcome::Unchanged,
-                    revision: previous.revision(),
-                    events_appended: 0,
-                };
+                let unchanged = PutResult::unchanged(previous.revision());
                 return Ok((unchanged, None));
             }
         }
@@ -198,15 +194,7 @@ fn put_in(
         articles
             .insert(article.id.as_str(), record.encode_to_vec().as_slice())
             .map_err(backend)?;
-        let result = PutResult {
-            outcome: if previous.is_some() {
-                PutOutcome::Updated
-            } else {
-                PutOutcome::Created
-            },
-            revision,
-            events_appended,
-        };
+        let result = PutResult::written(revision, events_appended);
         let stored = StoredArticle::new(article, content_hash, revision, analyzed.analysis);
         (result, Some(stored))
     };
@@ -244,14 +232,6 @@ impl Store for DurableStore {
             self.remember(id.clone(), Arc::clone(article));
         }
         Ok(stored)
-    }
-
-    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .get(&article.id)
-            .await?
-            .filter(|stored| stored.content_hash == article.content_hash)
-            .map(|stored| stored.revision))
     }
 
     async fn put(&self, analyzed: AnalyzedArticle) -> Result<PutResult, StoreError> {

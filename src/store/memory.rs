@@ -10,9 +10,7 @@ use std::{
 
 use tokio::sync::watch;
 
-use super::{
-    AnalyzedArticle, LogBounds, LogEntry, PutOutcome, PutResult, Store, StoreError, StoredArticle,
-};
+use super::{AnalyzedArticle, LogBounds, LogEntry, PutResult, Store, StoreError, StoredArticle};
 use crate::article::{ArticleId, ValidArticle};
 
 /// How much of the event log the memory store keeps.
@@ -93,15 +91,6 @@ impl Store for MemoryStore {
         Ok(self.read().articles.get(id).cloned())
     }
 
-    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .read()
-            .articles
-            .get(&article.id)
-            .filter(|stored| stored.content_hash == article.content_hash)
-            .map(|stored| stored.revision))
-    }
-
     async fn put(&self, analyzed: AnalyzedArticle) -> Result<PutResult, StoreError> {
         let mut inner = self.write();
         let id = analyzed.article.id.clone();
@@ -111,11 +100,7 @@ impl Store for MemoryStore {
             .map(|p| (p.revision, p.content_hash));
         if let Some((revision, hash)) = previous {
             if hash == analyzed.article.content_hash {
-                return Ok(PutResult {
-                    outcome: PutOutcome::Unchanged,
-                    revision,
-                    events_appended: 0,
-                });
+                return Ok(PutResult::unchanged(revision));
             }
         }
         let revision = previous.map_or(1, |(revision, _)| revision + 1);
@@ -151,15 +136,7 @@ impl Store for MemoryStore {
         inner.articles.insert(id, Arc::new(stored));
         drop(inner);
         self.last_sequence.send_replace(last);
-        Ok(PutResult {
-            outcome: if previous.is_some() {
-                PutOutcome::Updated
-            } else {
-                PutOutcome::Created
-            },
-            revision,
-            events_appended,
-        })
+        Ok(PutResult::written(revision, events_appended))
     }
 
     async fn read_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<LogEntry>>, StoreError> {

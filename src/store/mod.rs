@@ -203,6 +203,30 @@ pub struct PutResult {
     pub events_appended: usize,
 }
 
+impl PutResult {
+    /// The stored content already was this revision: nothing written.
+    pub fn unchanged(revision: u64) -> PutResult {
+        PutResult {
+            outcome: PutOutcome::Unchanged,
+            revision,
+            events_appended: 0,
+        }
+    }
+
+    /// A new revision was written: the first (created) or a later one (updated).
+    pub fn written(revision: u64, events_appended: usize) -> PutResult {
+        PutResult {
+            outcome: if revision == 1 {
+                PutOutcome::Created
+            } else {
+                PutOutcome::Updated
+            },
+            revision,
+            events_appended,
+        }
+    }
+}
+
 /// A freshly analysed article, ready to be stored.
 #[derive(Debug)]
 pub struct AnalyzedArticle {
@@ -240,7 +264,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// The stored revision when exactly this content is stored under this id, so the caller
     /// can skip the analysis.
-    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError>;
+    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .get(&article.id)
+            .await?
+            .filter(|stored| stored.content_hash == article.content_hash)
+            .map(|stored| stored.revision))
+    }
 
     /// Stores an analysed article and appends its events, atomically: a subscriber sees either
     /// none or all of an article's events. Content equal to the stored revision changes nothing,

@@ -29,8 +29,8 @@ use tokio::sync::watch;
 use tokio_stream::StreamExt;
 
 use super::{
-    AnalyzedArticle, ArticleRecord, LogBounds, LogEntry, PutOutcome, PutResult, Retention, Store,
-    StoreError, StoredArticle,
+    AnalyzedArticle, ArticleRecord, LogBounds, LogEntry, PutResult, Retention, Store, StoreError,
+    StoredArticle,
 };
 use crate::{
     article::{ArticleId, ValidArticle},
@@ -229,14 +229,6 @@ impl Store for NatsStore {
         Ok(Some(article))
     }
 
-    async fn unchanged_revision(&self, article: &ValidArticle) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .get(&article.id)
-            .await?
-            .filter(|stored| stored.content_hash == article.content_hash)
-            .map(|stored| stored.revision))
-    }
-
     async fn put(&self, analyzed: AnalyzedArticle) -> Result<PutResult, StoreError> {
         let key = key_of(&analyzed.article.id);
         let previous = self.articles.entry(key.clone()).await.map_err(backend)?;
@@ -249,11 +241,7 @@ impl Store for NatsStore {
         };
         if let Some((_, record)) = &previous {
             if record.has_content(&analyzed.article.content_hash) {
-                return Ok(PutResult {
-                    outcome: PutOutcome::Unchanged,
-                    revision: record.revision(),
-                    events_appended: 0,
-                });
+                return Ok(PutResult::unchanged(record.revision()));
             }
         }
         let revision = previous.as_ref().map_or(1, |(_, r)| r.revision() + 1);
@@ -305,26 +293,16 @@ impl Store for NatsStore {
             // is a real conflict the client should retry.
             let id = ArticleId::parse(&article.id).map_err(corrupt)?;
             return match self.get(&id).await? {
-                Some(stored) if stored.content_hash == content_hash => Ok(PutResult {
-                    outcome: PutOutcome::Unchanged,
-                    revision: stored.revision,
-                    events_appended: 0,
-                }),
+                Some(stored) if stored.content_hash == content_hash => {
+                    Ok(PutResult::unchanged(stored.revision))
+                }
                 _ => Err(backend(format!(
                     "article {id} was changed concurrently: {conflict}"
                 ))),
             };
         }
         self.refresh().await?;
-        Ok(PutResult {
-            outcome: if previous.is_some() {
-                PutOutcome::Updated
-            } else {
-                PutOutcome::Created
-            },
-            revision,
-            events_appended,
-        })
+        Ok(PutResult::written(revision, events_appended))
     }
 
     async fn read_after(&self, after: u64, limit: usize) -> Result<Vec<Arc<LogEntry>>, StoreError> {
