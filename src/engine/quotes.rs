@@ -1038,6 +1038,25 @@ mod tests {
     }
 
     #[test]
+    fn an_unnamed_official_and_an_institution_by_its_head_noun() {
+        let analysis = analyze(
+            "",
+            "President Aleksandar Vucic spoke in Belgrade on Sunday.\n\
+             A senior government official said the cabinet would meet. \"Nothing is off the \
+             table,\" the official said.\n\
+             The U.S. Embassy in Belgrade called for calm. \"We urge restraint,\" the embassy \
+             said.",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [
+                said("Nothing is off the table", None),
+                said("We urge restraint", Some("Embassy")),
+            ]
+        );
+    }
+
+    #[test]
     fn partial_quotes_take_the_reporting_subject_and_scare_quotes_are_dropped() {
         let analysis = analyze(
             "",

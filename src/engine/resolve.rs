@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use super::data::{EngineData, KnownKind};
+use super::data::{EngineData, HeadType, KnownKind};
 use super::ner::NameMention;
 use super::quotes::quoted_token_mask;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
@@ -44,6 +44,9 @@ enum Gender {
 
 /// Determiners that make a role noun refer to someone already named ("the politician").
 const DEFINITE_DETERMINERS: &[&str] = &["the"];
+
+/// Determiners that introduce someone new: "a senior official said" is nobody named so far.
+const INDEFINITE_DETERMINERS: &[&str] = &["a", "an", "another"];
 
 /// Role words that are also adjectives ("the private sector", "the general election").
 const ADJECTIVE_TITLES: &[&str] = &[
@@ -153,6 +156,8 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
     // The latest person named, with its sentence.
     let mut last_person: Option<(usize, usize)> = None;
     let mut current_sentence = usize::MAX;
+    // Role heads of people introduced without a name ("a senior official"), with the position.
+    let mut unnamed_roles: Vec<(String, usize)> = Vec::new();
 
     let mut i = 0;
     while i < text.tokens.len() {
@@ -201,15 +206,42 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         }
         let word = text.token_text(i);
         let lower = lookup_form(word).to_lowercase();
+        if INDEFINITE_DETERMINERS.contains(&lower.as_str()) && !after_apposition_comma(text, i) {
+            if let Some(head) = unnamed_role_at(data, text, &name_at, i) {
+                unnamed_roles.push((head, i));
+                sentence_subject
+                    .entry(token.sentence)
+                    .or_insert(UNNAMED_PERSON);
+            }
+        }
         if DEFINITE_DETERMINERS.contains(&lower.as_str()) {
             let previous_subject = token
                 .sentence
                 .checked_sub(1)
                 .and_then(|s| sentence_subject.get(&s))
                 .copied();
-            if let Some(link) =
-                link_nominal(data, text, names, &name_at, &drafts, i, previous_subject)
-            {
+            let link = link_nominal(data, text, names, &name_at, &drafts, i, previous_subject);
+            // "A senior government official said ... the official said": the role names the
+            // unnamed person introduced after the last mention of anyone holding it.
+            let unnamed = link.as_ref().is_some_and(|link| {
+                let head = link.key.rsplit(' ').next().unwrap_or(&link.key);
+                let named_at = drafts.get(link.draft).map_or(0, |d| d.last_token);
+                unnamed_roles
+                    .iter()
+                    .any(|(h, at)| h == head && *at >= named_at)
+            });
+            if unnamed {
+                sentence_subject
+                    .entry(token.sentence)
+                    .or_insert(UNNAMED_PERSON);
+            } else if let Some((end, d)) = link_organization_nominal(data, text, &drafts, i) {
+                if let Some(span) = text.token_range_span(i + 1, end - 1) {
+                    push_mention(&mut drafts, d, i + 1, end, span, text, MentionKind::Nominal);
+                    i = end;
+                    continue;
+                }
+            }
+            if let Some(link) = link.filter(|_| !unnamed) {
                 let (end, d) = (link.end, link.draft);
                 if let Some(span) = text.token_range_span(i, end - 1) {
                     push_mention(&mut drafts, d, i, end, span, text, MentionKind::Nominal);
@@ -639,6 +671,80 @@ fn link_nominal(
         role,
         country: nationality,
     })
+}
+
+/// Whether the determiner at `i` opens an apposition to the name before it ("Milica
+/// Jovanović, a law student, said"), which describes that person rather than a new one.
+fn after_apposition_comma(text: &TextAnalysis<'_>, i: usize) -> bool {
+    i.checked_sub(1)
+        .is_some_and(|k| matches!(text.token_text(k), "," | "(" | "—" | "–"))
+}
+
+/// The role head of an indefinite description of a person at the determiner `first`: "a
+/// senior government official" -> "official"; none when a name follows the role ("a
+/// spokesman, John Smith" is named).
+fn unnamed_role_at(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    name_at: &HashMap<usize, usize>,
+    first: usize,
+) -> Option<String> {
+    for k in first + 1..first + 5 {
+        let token = text.tokens.get(k)?;
+        if token.kind != TokenKind::Word || name_at.contains_key(&k) {
+            return None;
+        }
+        if let Some((len, key, _)) = match_title_at(data, text, k) {
+            let after = k + len;
+            let named = name_at.contains_key(&after)
+                || (text.token_text(after) == "," && name_at.contains_key(&(after + 1)));
+            if named {
+                return None;
+            }
+            if ADJECTIVE_TITLES.contains(&key.as_str()) {
+                continue;
+            }
+            return key.rsplit(' ').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+/// An organisation called by its head noun: "the ministry said" after "the Interior
+/// Ministry", "the embassy" after "the U.S. Embassy"; the most recent organisation whose
+/// name ends with that noun (a head listed as an organisation head in `name_heads.tsv`).
+fn link_organization_nominal(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    drafts: &[Draft],
+    first: usize,
+) -> Option<(usize, usize)> {
+    let k = first + 1;
+    let word = text.token_text(k);
+    if text.tokens.get(k)?.kind != TokenKind::Word || super::text::is_capitalised(word) {
+        return None;
+    }
+    let mut head = word.to_string();
+    if let Some(c) = head.get_mut(0..1) {
+        c.make_ascii_uppercase();
+    }
+    if data.name_heads.get(&head) != Some(&HeadType::Organization) {
+        return None;
+    }
+    // "the ministry of health" is a name of its own.
+    if text.token_text(k + 1) == "of" {
+        return None;
+    }
+    drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.entity_type == Some(EntityType::Organization)
+                && d.last_token <= first
+                && d.name.rsplit(' ').next() == Some(head.as_str())
+        })
+        .max_by_key(|(_, d)| d.last_token)
+        .map(|(d, _)| (k + 1, d))
 }
 
 fn match_title_at(
