@@ -593,8 +593,14 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             let mut cue = self
                 .cue_after(close, sentence_end)
                 .or_else(|| self.cue_before(open, sentence_first));
-            // Scare quotes and titles ("the so-called "special operation"") have no cue.
-            if cue.is_none() && kind == QuoteKind::Partial && words <= 3 {
+            // Scare quotes and titles ("the so-called "special operation"") have no cue; a
+            // fragment after a speech verb is still someone's words ("The minister said the
+            // response would be "measured"") even when the speaker is not known.
+            if cue.is_none()
+                && kind == QuoteKind::Partial
+                && words <= 3
+                && !self.is_speech_verb_before(open, sentence_first)
+            {
                 continue;
             }
             if cue.is_none() {
