@@ -21,7 +21,7 @@
 //! - a person we cannot code still occupies the subject position, so that the clause's other
 //!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
-use super::data::{EngineData, PatternItem};
+use super::data::{EngineData, EventPattern, PatternItem};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{
@@ -78,6 +78,18 @@ const INTENT_MARKERS: &[&str] = &[
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
 const COMPLEMENT_TAKING_ROOTS: &[&str] = &["02", "03", "10", "12", "13"];
+
+/// Event roots coded without a target when the text names none.
+const TARGETLESS_ROOTS: &[&str] = &[
+    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20",
+];
+
+/// The root of a pattern's code, or of the code that replaces it.
+fn root_of<'p>(pattern: &'p EventPattern, code_override: Option<&'p str>) -> &'p str {
+    let code = code_override.unwrap_or(pattern.code.as_str());
+    code.get(..2).unwrap_or(code)
+}
 
 #[derive(Debug, Clone)]
 struct Match {
@@ -165,8 +177,8 @@ pub fn extract(
     published: Option<Date>,
 ) -> Vec<Event> {
     let index = MentionIndex::new(text, entities);
-    let dateline_country =
-        dateline_country(text, entities, &index).or_else(|| dominant_country(entities));
+    let story_country = dominant_country(entities);
+    let dateline_country = dateline_country(text, entities, &index).or(story_country.clone());
     let coder = Coder {
         data,
         text,
@@ -175,6 +187,7 @@ pub fn extract(
         quotes,
         temporals,
         dateline_country,
+        story_country,
         published,
     };
     let mut events = Vec::new();
@@ -244,8 +257,8 @@ fn dateline_country(
 
 /// The country a story without a dateline is about: BBC and newspaper copy carries no
 /// dateline, but a domestic story names its own country's bodies again and again (Downing
-/// Street, the TUC, the NHS). A country counts when it has at least three mentions and most of
-/// the mentions of entities with a country.
+/// Street, the TUC, the NHS). A country counts when it has at least three mentions, twice as
+/// many as any other country and a third of the mentions of entities with a country.
 fn dominant_country(entities: &[Entity]) -> Option<String> {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     let mut total = 0;
@@ -263,8 +276,12 @@ fn dominant_country(entities: &[Entity]) -> Option<String> {
             None => counts.push((code, n)),
         }
     }
-    let (code, n) = counts.into_iter().max_by_key(|&(_, n)| n)?;
-    (n >= 3 && n * 5 >= total * 3).then(|| code.to_string())
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    let (code, n) = *counts.first()?;
+    let runner_up = counts.get(1).map_or(0, |c| c.1);
+    // Twice the next country and a third of all: a story on two countries has no one story
+    // country.
+    (n >= 3 && n >= 2 * runner_up && n * 3 >= total).then(|| code.to_string())
 }
 
 /// Nouns that an event word before them only modifies ("assault rifles", "attack helicopters").
@@ -308,6 +325,8 @@ struct Coder<'d, 't, 'a, 'e> {
     quotes: &'e [Quote],
     temporals: &'e [Temporal],
     dateline_country: Option<String>,
+    /// The country most of the article names, if one dominates.
+    story_country: Option<String>,
     published: Option<Date>,
 }
 
@@ -522,16 +541,28 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if source.code.is_empty() {
                 continue;
             }
-            let Some(target) = target.filter(|t| plausible_pair(&source, t)) else {
-                continue;
-            };
-            if target.code.is_empty() {
+            // An event with no named target is still an event of its source ("Pakistan
+            // denied any role", "the Kremlin dismissed the accusations"); a target we cannot
+            // code is as good as none.
+            let named_target = target
+                .filter(|t| plausible_pair(&source, t))
+                .filter(|t| !t.code.is_empty());
+            // Only an act that happened stands without a named target: "Russia would agree"
+            // inside a hope or a condition is part of another event.
+            let modality = self.modality(m, first, &clause_of);
+            if named_target.is_none()
+                && (modality != Modality::Asserted
+                    || !TARGETLESS_ROOTS.contains(&root_of(pattern, code_override)))
+            {
                 continue;
             }
-            if self.is_match_result(m, &source, &target) {
-                continue;
+            let target = named_target.or_else(|| self.story_country_actor(m.first));
+            if let Some(target) = &target {
+                if self.is_match_result(m, &source, target) {
+                    continue;
+                }
+                coded_pairs.push((source.clone(), target.clone()));
             }
-            coded_pairs.push((source.clone(), target.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
@@ -541,7 +572,6 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             };
             let code = code_override.map_or_else(|| pattern.code.clone(), str::to_string);
             let root_code: String = code.chars().take(2).collect();
-            let modality = self.modality(m, first, &clause_of);
             let cameo = self
                 .data
                 .cameo
@@ -554,7 +584,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 quad_class: cameo.map_or(0, |c| c.quad_class),
                 goldstein: cameo.map_or(0.0, |c| c.goldstein),
                 source: Some(self.actor(&source)),
-                target: Some(self.actor(&target)),
+                target: target.as_ref().map(|t| self.actor(t)),
                 trigger: self.text.span_text(trigger_span).to_string(),
                 trigger_span,
                 span,
@@ -856,6 +886,21 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     .map_or_else(String::new, |sp| self.text.span_text(sp).to_string()),
             });
         }
+    }
+
+    /// The country a story is about (the one most of it names), as the target of an act that
+    /// names none: news reports what is done to or in that country ("Germany pledged 25
+    /// million euros" in a story on Sudan, "police detained 37 people"). Not the dateline: a
+    /// story filed from Kuala Lumpur may be about Thailand and Cambodia.
+    fn story_country_actor(&self, at: usize) -> Option<ActorMention> {
+        let country = self.story_country.clone()?;
+        Some(ActorMention {
+            first: at,
+            end: at,
+            entity: None,
+            name: country.clone(),
+            code: country,
+        })
     }
 
     /// The country of a place the sentence names with "in/at/near".
