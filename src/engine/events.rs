@@ -276,7 +276,7 @@ fn dominant_country(entities: &[Entity]) -> Option<String> {
             None => counts.push((code, n)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let (code, n) = *counts.first()?;
     let runner_up = counts.get(1).map_or(0, |c| c.1);
     // Twice the next country and a third of all: a story on two countries has no one story
