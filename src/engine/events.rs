@@ -21,7 +21,7 @@
 //! - a person we cannot code still occupies the subject position, so that the clause's other
 //!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
-use super::data::{EngineData, EventPattern, PatternItem};
+use super::data::{EngineData, PatternItem};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{
@@ -78,18 +78,6 @@ const INTENT_MARKERS: &[&str] = &[
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
 const COMPLEMENT_TAKING_ROOTS: &[&str] = &["02", "03", "10", "12", "13"];
-
-/// Event roots coded without a target when the text names none.
-const TARGETLESS_ROOTS: &[&str] = &[
-    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
-    "17", "18", "19", "20",
-];
-
-/// The root of a pattern's code, or of the code that replaces it.
-fn root_of<'p>(pattern: &'p EventPattern, code_override: Option<&'p str>) -> &'p str {
-    let code = code_override.unwrap_or(pattern.code.as_str());
-    code.get(..2).unwrap_or(code)
-}
 
 #[derive(Debug, Clone)]
 struct Match {
@@ -177,7 +165,9 @@ pub fn extract(
     published: Option<Date>,
 ) -> Vec<Event> {
     let index = MentionIndex::new(text, entities);
-    let story_country = dominant_country(entities);
+    let counts = country_counts(entities);
+    let story_country = dominant_country(&counts);
+    let story_sides = story_sides(&counts);
     let dateline_country = dateline_country(text, entities, &index).or(story_country.clone());
     let coder = Coder {
         data,
@@ -188,6 +178,7 @@ pub fn extract(
         temporals,
         dateline_country,
         story_country,
+        story_sides,
         published,
     };
     let mut events = Vec::new();
@@ -255,13 +246,10 @@ fn dateline_country(
     }
 }
 
-/// The country a story without a dateline is about: BBC and newspaper copy carries no
-/// dateline, but a domestic story names its own country's bodies again and again (Downing
-/// Street, the TUC, the NHS). A country counts when it has at least three mentions, twice as
-/// many as any other country and a third of the mentions of entities with a country.
-fn dominant_country(entities: &[Entity]) -> Option<String> {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    let mut total = 0;
+/// Countries by how often the article names them (places, nationalities, organisations; not
+/// people, who carry their country through titles), most named first.
+fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
     for entity in entities {
         if entity.entity_type == EntityType::Person {
             continue;
@@ -270,18 +258,34 @@ fn dominant_country(entities: &[Entity]) -> Option<String> {
             continue;
         };
         let n = entity.mentions.len();
-        total += n;
-        match counts.iter_mut().find(|(c, _)| *c == code) {
+        match counts.iter_mut().find(|(c, _)| c == code) {
             Some((_, count)) => *count += n,
-            None => counts.push((code, n)),
+            None => counts.push((code.to_string(), n)),
         }
     }
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    let (code, n) = *counts.first()?;
+    counts
+}
+
+/// The country a story without a dateline is about: BBC and newspaper copy carries no
+/// dateline, but a domestic story names its own country's bodies again and again (Downing
+/// Street, the TUC, the NHS). A country counts when it has at least three mentions, twice as
+/// many as any other country and a third of the mentions of entities with a country.
+fn dominant_country(counts: &[(String, usize)]) -> Option<String> {
+    let total: usize = counts.iter().map(|c| c.1).sum();
+    let (code, n) = counts.first()?;
     let runner_up = counts.get(1).map_or(0, |c| c.1);
-    // Twice the next country and a third of all: a story on two countries has no one story
-    // country.
-    (n >= 3 && n >= 2 * runner_up && n * 3 >= total).then(|| code.to_string())
+    (*n >= 3 && *n >= 2 * runner_up && n * 3 >= total).then(|| code.clone())
+}
+
+/// The two sides of a story about two countries (India and Pakistan trading strikes,
+/// Thailand and Cambodia extending a truce): the two most named, each with at least three
+/// mentions and together twice as many as any third country.
+fn story_sides(counts: &[(String, usize)]) -> Option<(String, String)> {
+    let (a, na) = counts.first()?;
+    let (b, nb) = counts.get(1)?;
+    let third = counts.get(2).map_or(0, |c| c.1);
+    (*nb >= 3 && *nb >= 2 * third && *na < 2 * nb).then(|| (a.clone(), b.clone()))
 }
 
 /// Nouns that an event word before them only modifies ("assault rifles", "attack helicopters").
@@ -327,6 +331,8 @@ struct Coder<'d, 't, 'a, 'e> {
     dateline_country: Option<String>,
     /// The country most of the article names, if one dominates.
     story_country: Option<String>,
+    /// The two countries a bilateral story is about.
+    story_sides: Option<(String, String)>,
     published: Option<Date>,
 }
 
@@ -541,28 +547,25 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if source.code.is_empty() {
                 continue;
             }
-            // An event with no named target is still an event of its source ("Pakistan
-            // denied any role", "the Kremlin dismissed the accusations"); a target we cannot
-            // code is as good as none.
+            // An act that names no target is done to the country the story is about ("Pakistan
+            // denied any role", "police detained 37 people"); a target we cannot code is as
+            // good as none.
             let named_target = target
                 .filter(|t| plausible_pair(&source, t))
                 .filter(|t| !t.code.is_empty());
             // Only an act that happened stands without a named target: "Russia would agree"
             // inside a hope or a condition is part of another event.
             let modality = self.modality(m, first, &clause_of);
-            if named_target.is_none()
-                && (modality != Modality::Asserted
-                    || !TARGETLESS_ROOTS.contains(&root_of(pattern, code_override)))
-            {
+            if named_target.is_none() && modality != Modality::Asserted {
                 continue;
             }
-            let target = named_target.or_else(|| self.story_country_actor(m.first));
-            if let Some(target) = &target {
-                if self.is_match_result(m, &source, target) {
-                    continue;
-                }
-                coded_pairs.push((source.clone(), target.clone()));
+            let Some(target) = named_target.or_else(|| self.story_target(&source, m.first)) else {
+                continue;
+            };
+            if self.is_match_result(m, &source, &target) {
+                continue;
             }
+            coded_pairs.push((source.clone(), target.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
@@ -584,7 +587,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 quad_class: cameo.map_or(0, |c| c.quad_class),
                 goldstein: cameo.map_or(0.0, |c| c.goldstein),
                 source: Some(self.actor(&source)),
-                target: target.as_ref().map(|t| self.actor(t)),
+                target: Some(self.actor(&target)),
                 trigger: self.text.span_text(trigger_span).to_string(),
                 trigger_span,
                 span,
@@ -888,12 +891,19 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         }
     }
 
-    /// The country a story is about (the one most of it names), as the target of an act that
-    /// names none: news reports what is done to or in that country ("Germany pledged 25
-    /// million euros" in a story on Sudan, "police detained 37 people"). Not the dateline: a
-    /// story filed from Kuala Lumpur may be about Thailand and Cambodia.
-    fn story_country_actor(&self, at: usize) -> Option<ActorMention> {
-        let country = self.story_country.clone()?;
+    /// The target of an act that names none: news reports what is done to or in the country
+    /// the story is about (the one most of it names: "Germany pledged 25 million euros" in a
+    /// story on Sudan, "police detained 37 people"), or, in a story about two countries, what
+    /// one side does to the other ("Pakistan denied any role"). Not the dateline: a story
+    /// filed from Kuala Lumpur may be about Thailand and Cambodia.
+    fn story_target(&self, source: &ActorMention, at: usize) -> Option<ActorMention> {
+        let source_country = source.code.get(..3).unwrap_or(&source.code);
+        let country = match (&self.story_country, &self.story_sides) {
+            (Some(country), _) => country.clone(),
+            (None, Some((a, b))) if a == source_country => b.clone(),
+            (None, Some((a, b))) if b == source_country => a.clone(),
+            _ => return None,
+        };
         Some(ActorMention {
             first: at,
             end: at,

@@ -309,41 +309,132 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         }
         i += 1;
     }
-    // Wire stories name their own country's officials without a nationality ("President
-    // Salome Zourabichvili" under a TBILISI dateline): officials with a role and no country
-    // belong to the dateline's country.
-    // Only where the official's paragraph names no other country: a Brussels dateline over
-    // "Iran's foreign ministry ... spokesman Nasser Kanaani" says nothing about him.
-    if let Some(country) = dateline_country(data, text, names) {
-        for draft in &mut drafts {
-            if draft.entity_type != Some(EntityType::Person)
-                || draft.country.is_some()
-                || draft.org_actor.is_some()
-                || draft.roles.is_empty()
-            {
-                continue;
+    assign_person_countries(data, text, names, &quoted, &mut drafts);
+    finish(drafts)
+}
+
+/// Gives people named without a nationality the country the text ties them to, because
+/// CAMEO codes a person by the country they act for. In order:
+/// - a country right before their role in apposition ("Pakistan's military spokesman, Maj.
+///   Gen. Tariq Mehmood"; "Tariq Mehmood, Pakistan's military spokesman,");
+/// - wire datelines ("TBILISI, Georgia (AP) —") name a country whose own officials the story
+///   titles without nationality ("President Salome Zourabichvili"), unless the official's
+///   paragraph names another country;
+/// - else, for an official, the country their paragraph names first outside quotations ("Pakistan
+///   denied any role. Foreign Minister Saima Rahman called ..."), or the first one named after
+///   them in their sentence ("Foreign Secretary Arvind Mehra told reporters in New Delhi").
+fn assign_person_countries(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    names: &[NameMention],
+    quoted: &[bool],
+    drafts: &mut [Draft],
+) {
+    // Countries named, by position: (first token, end token, country).
+    let countries: Vec<(usize, usize, String)> = names
+        .iter()
+        .filter(|name| !quoted.get(name.first_token).copied().unwrap_or(false))
+        .filter_map(|name| {
+            let known = data.entities.get(name.known?.entity)?;
+            if matches!(known.kind, KnownKind::Organization(_)) {
+                return None;
             }
-            let paragraph = draft
-                .mentions
-                .first()
-                .and_then(|(pos, _)| text.tokens.get(*pos))
-                .map(|t| t.paragraph);
-            let other_country = names.iter().any(|name| {
-                text.tokens.get(name.first_token).map(|t| t.paragraph) == paragraph
-                    && name
-                        .known
-                        .and_then(|sense| data.entities.get(sense.entity))
-                        .is_some_and(|known| {
-                            !matches!(known.kind, KnownKind::Organization(_))
-                                && known.country.as_ref().is_some_and(|c| *c != country)
-                        })
-            });
-            if !other_country {
+            Some((name.first_token, name.end_token, known.country.clone()?))
+        })
+        .collect();
+    let dateline = dateline_country(data, text, names);
+    let paragraph_of = |token: usize| text.tokens.get(token).map(|t| t.paragraph);
+    let sentence_of = |token: usize| text.tokens.get(token).map(|t| t.sentence);
+    for draft in drafts.iter_mut() {
+        if draft.entity_type != Some(EntityType::Person)
+            || draft.country.is_some()
+            || draft.org_actor.is_some()
+        {
+            continue;
+        }
+        let Some(&(first, ref mention)) = draft.mentions.first() else {
+            continue;
+        };
+        let end = text.token_at_or_after(mention.span.field, mention.span.end);
+        if let Some(country) = apposition_country(data, text, &countries, first, end) {
+            draft.country = Some(country);
+            continue;
+        }
+        let paragraph = paragraph_of(first);
+        let others: Vec<&(usize, usize, String)> = countries
+            .iter()
+            .filter(|(f, _, c)| paragraph_of(*f) == paragraph && Some(c) != dateline.as_ref())
+            .collect();
+        if let Some(country) = dateline.as_ref().filter(|_| others.is_empty()) {
+            if !draft.roles.is_empty() {
                 draft.country = Some(country.clone());
             }
+            continue;
+        }
+        if draft.roles.is_empty() {
+            continue;
+        }
+        let before = countries
+            .iter()
+            .find(|(f, _, _)| paragraph_of(*f) == paragraph && *f < first);
+        let after_in_sentence = countries
+            .iter()
+            .find(|(f, _, _)| *f >= end && sentence_of(*f) == sentence_of(first));
+        if let Some((_, _, country)) = before.or(after_in_sentence) {
+            draft.country = Some(country.clone());
         }
     }
-    finish(drafts)
+}
+
+/// The country of a role set off by commas next to a name: "Pakistan's military spokesman,
+/// Maj. Gen. Tariq Mehmood" or "Tariq Mehmood, Pakistan's military spokesman,"; the country
+/// must be followed by a role word within three words.
+fn apposition_country(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    countries: &[(usize, usize, String)],
+    first: usize,
+    end: usize,
+) -> Option<String> {
+    let sentence = text.tokens.get(first)?.sentence;
+    let role_follows = |from: usize| {
+        (from..from + 4).any(|k| {
+            text.tokens.get(k).is_some_and(|t| t.sentence == sentence)
+                && match_title_at(data, text, k).is_some()
+        })
+    };
+    let skip_possessive = |k: usize| {
+        if matches!(text.token_text(k), "'s" | "’s" | "'" | "’") {
+            k + 1
+        } else {
+            k
+        }
+    };
+    // Before: "<country>['s] ... <role>, <titles> NAME".
+    let comma_before = (first.saturating_sub(7)..first)
+        .rev()
+        .find(|&k| text.token_text(k) == ",");
+    if let Some(comma) = comma_before {
+        let found = countries.iter().rev().find(|(f, e, _)| {
+            *e <= comma
+                && *f + 8 >= comma
+                && text.tokens.get(*f).is_some_and(|t| t.sentence == sentence)
+                && role_follows(skip_possessive(*e))
+        });
+        if let Some((_, _, country)) = found {
+            return Some(country.clone());
+        }
+    }
+    // After: "NAME, <country>['s] <role>".
+    if text.token_text(end) == "," {
+        let found = countries.iter().find(|(f, e, _)| {
+            (*f == end + 1 || *f == end + 2) && role_follows(skip_possessive(*e))
+        });
+        if let Some((_, _, country)) = found {
+            return Some(country.clone());
+        }
+    }
+    None
 }
 
 /// The country of a dateline ("KYIV, June 3 (Reuters) -", "TBILISI, Georgia (AP) —",
