@@ -21,7 +21,7 @@
 //! - a person we cannot code still occupies the subject position, so that the clause's other
 //!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
-use super::data::{EngineData, PatternItem};
+use super::data::{EngineData, EventPattern, PatternItem};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{
@@ -74,6 +74,16 @@ const INTENT_MARKERS: &[&str] = &[
     "would", "will", "could", "may", "might", "shall", "plan", "plans", "planned", "want", "wants",
     "ready", "intend", "intends", "hope", "hopes", "hoped", "expect", "expects", "should", "to",
 ];
+
+/// Cooperative roots (intent to cooperate, consultation, diplomatic and material cooperation,
+/// yielding) whose act by "X and Y" is each side's towards the other.
+const JOINT_ROOTS: &[&str] = &["03", "04", "05", "06", "08"];
+
+/// The root of a pattern's code, or of the code that replaces it.
+fn root_code_of<'p>(pattern: &'p EventPattern, code_override: Option<&'p str>) -> &'p str {
+    let code = code_override.unwrap_or(pattern.code.as_str());
+    code.get(..2).unwrap_or(code)
+}
 
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
@@ -246,9 +256,18 @@ fn dateline_country(
     }
 }
 
-/// Countries by how often the article names them (places, nationalities, organisations; not
-/// people, who carry their country through titles), most named first.
+/// Countries by how often the article names them, their places, people and bodies
+/// ("Malawi", "Lilongwe", "Malawian", "Downing Street"), most named first. An organisation
+/// counts only for a country the article names as a place or nationality too: its country
+/// comes from a gazetteer that cannot tell Malawi's Democratic Progressive Party from
+/// Taiwan's.
 fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
+    let is_place = |e: &Entity| {
+        matches!(
+            e.entity_type,
+            EntityType::Gpe | EntityType::Norp | EntityType::Location
+        )
+    };
     let mut counts: Vec<(String, usize)> = Vec::new();
     for entity in entities {
         if entity.entity_type == EntityType::Person {
@@ -257,6 +276,13 @@ fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
         let Some(code) = entity.country_code.as_deref() else {
             continue;
         };
+        if !is_place(entity)
+            && !entities
+                .iter()
+                .any(|e| is_place(e) && e.country_code.as_deref() == Some(code))
+        {
+            continue;
+        }
         let n = entity.mentions.len();
         match counts.iter_mut().find(|(c, _)| c == code) {
             Some((_, count)) => *count += n,
@@ -448,6 +474,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             }
             let mut code_override: Option<&'static str> = None;
+            // Whether the target is the other half of a coordinated subject.
+            let mut joint = false;
             let (source, target) = if pattern.noun {
                 match self.noun_participants(m, first, end, &actors, &clause_of) {
                     Some(pair) => pair,
@@ -499,12 +527,26 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     .chars()
                     .take(2)
                     .collect();
-                let target = target.or_else(|| {
+                // "Russian and Ukrainian delegations met", "Thailand and Cambodia agreed to
+                // extend the truce": the two sides of the subject act on each other.
+                let coordinated = source
+                    .as_ref()
+                    .and_then(|s| self.coordinated_with(s, &actors));
+                joint = coordinated.is_some() && target.is_none();
+                let target = target.or(coordinated).or_else(|| {
                     match root.as_str() {
-                        // "Russian and Ukrainian delegations met": the two sides of the subject.
-                        "04" => source
-                            .as_ref()
-                            .and_then(|s| self.coordinated_with(s, &actors)),
+                        // Violence without a named victim falls on the country where it
+                        // happens: "Indian missiles hit an air base in Punjab province".
+                        "17" | "18" | "19" | "20" => {
+                            self.sentence_place_country(first, end)
+                                .map(|country| ActorMention {
+                                    first: m.first,
+                                    end: m.first,
+                                    entity: None,
+                                    name: country.clone(),
+                                    code: country,
+                                })
+                        }
                         // A protest (or the threat of one) without a named target is against
                         // the government where it takes place.
                         "14" | "13" if code_override.is_some() || root == "14" => self
@@ -566,6 +608,9 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             }
             coded_pairs.push((source.clone(), target.clone()));
+            // A joint act of cooperation is each side's act towards the other.
+            let reverse = (joint && JOINT_ROOTS.contains(&root_code_of(pattern, code_override)))
+                .then(|| (target.clone(), source.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
@@ -580,7 +625,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 .cameo
                 .get(&code)
                 .or_else(|| self.data.cameo.get(&root_code));
-            events.push(Event {
+            let event = Event {
                 id: String::new(),
                 code,
                 root_code,
@@ -598,7 +643,15 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 modality,
                 quote_id: self.quote_at(trigger_span),
                 confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9),
-            });
+            };
+            if let Some((source, target)) = reverse {
+                events.push(Event {
+                    source: Some(self.actor(&source)),
+                    target: Some(self.actor(&target)),
+                    ..event.clone()
+                });
+            }
+            events.push(event);
         }
         events
     }
@@ -769,9 +822,11 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             // A person we cannot code still holds the subject or object position, so that
             // the clause's other actors are not mistaken for it; events with such an actor
             // are dropped.
+            // People in a story about one country are that country's unless the text says
+            // otherwise ("Mr Prado thanked his supporters").
             let code = match (&entity.actor_code, entity.entity_type) {
                 (Some(code), _) => code.clone(),
-                (None, EntityType::Person) => String::new(),
+                (None, EntityType::Person) => self.story_country.clone().unwrap_or_default(),
                 (None, _) => continue,
             };
             out.push(ActorMention {
