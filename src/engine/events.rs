@@ -258,7 +258,8 @@ fn dateline_country(
 
 /// Countries by how often the article names them, their places, people and bodies
 /// ("Malawi", "Lilongwe", "Malawian", "Downing Street"), most named first. An organisation
-/// counts only for a country the article names as a place or nationality too: its country
+/// counts only for a country the article names as a place or nationality too (if it names
+/// any country that way): its country
 /// comes from a gazetteer that cannot tell Malawi's Democratic Progressive Party from
 /// Taiwan's.
 fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
@@ -268,6 +269,9 @@ fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
             EntityType::Gpe | EntityType::Norp | EntityType::Location
         )
     };
+    let places_named = entities
+        .iter()
+        .any(|e| is_place(e) && e.country_code.is_some());
     let mut counts: Vec<(String, usize)> = Vec::new();
     for entity in entities {
         if entity.entity_type == EntityType::Person {
@@ -277,6 +281,7 @@ fn country_counts(entities: &[Entity]) -> Vec<(String, usize)> {
             continue;
         };
         if !is_place(entity)
+            && places_named
             && !entities
                 .iter()
                 .any(|e| is_place(e) && e.country_code.as_deref() == Some(code))
@@ -1574,6 +1579,40 @@ mod tests {
         let found = events(body);
         assert!(found.contains(&triple("13", "GBR", "GBR")), "{found:?}");
         assert!(!found.iter().any(|(root, _, _)| root == "19"), "{found:?}");
+    }
+
+    #[test]
+    fn an_act_without_a_named_target_is_done_to_the_story_country() {
+        // A story about Sudan: Germany's pledge and the arrests are towards or in Sudan.
+        let body = "Sudan's army fought in Khartoum. Sudan said aid to Sudan was blocked near \
+                    Khartoum. Germany pledged 25 million euros for food. \
+                    Police arrested 37 people in Omdurman, Sudan.";
+        let found = events(body);
+        assert!(found.contains(&triple("03", "DEU", "SDN")), "{found:?}");
+        assert!(found.contains(&triple("17", "SDN", "SDN")), "{found:?}");
+    }
+
+    #[test]
+    fn in_a_story_about_two_countries_one_side_acts_on_the_other() {
+        let body = "India and Pakistan traded strikes. India said Pakistan sent drones. \
+                    Pakistan denied any role. India closed its airspace. Pakistan vowed to \
+                    retaliate. India and Pakistan have fought before.";
+        let found = events(body);
+        assert!(found.contains(&triple("01", "PAK", "IND")), "{found:?}");
+        assert!(found.contains(&triple("16", "IND", "PAK")), "{found:?}");
+    }
+
+    #[test]
+    fn a_joint_act_of_cooperation_is_coded_both_ways() {
+        let found = events("Thailand and Cambodia agreed on Thursday to extend the ceasefire.");
+        assert!(found.contains(&triple("08", "THA", "KHM")), "{found:?}");
+        assert!(found.contains(&triple("08", "KHM", "THA")), "{found:?}");
+    }
+
+    #[test]
+    fn violence_without_a_named_victim_falls_on_the_country_where_it_happens() {
+        let found = events("Indian missiles hit an air base in Pakistan overnight.");
+        assert!(found.contains(&triple("19", "IND", "PAK")), "{found:?}");
     }
 
     #[test]
