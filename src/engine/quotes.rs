@@ -177,6 +177,34 @@ struct Extractor<'d, 't, 'a, 'e> {
     quoted: Vec<bool>,
 }
 
+/// The cue's entity for a speaker the article does not name ("one senior EU diplomat said",
+/// "the official said"): the quote's speaker is known to be nobody we can name, which also
+/// stops a later quote from inheriting an earlier speaker.
+const UNNAMED_SPEAKER: usize = usize::MAX;
+
+/// Words that open a description of someone unnamed: "a senior official", "one of the
+/// sources", "two diplomats".
+const INDEFINITE_OPENERS: &[&str] = &[
+    "a", "an", "one", "another", "two", "three", "several", "some",
+];
+
+/// People nouns that are not titles but describe unnamed speakers.
+const UNNAMED_PEOPLE: &[&str] = &[
+    "source",
+    "sources",
+    "witness",
+    "witnesses",
+    "resident",
+    "residents",
+    "person",
+    "people",
+    "officials",
+    "diplomats",
+    "observers",
+    "analysts",
+    "experts",
+];
+
 /// A cue found for a quote: the speaker's entity, its mention, and the verb.
 #[derive(Debug, Clone)]
 struct Cue {
@@ -222,6 +250,27 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         // Reporting verbs are lower-case in running text; a capitalised "State" is part of a
         // title ("Secretary of State"), not the verb.
         if token.kind != TokenKind::Word || super::text::is_capitalised(self.word(i)) {
+            return None;
+        }
+        // After a possessive or a determiner the word is a noun: "India's claims", "the
+        // report".
+        let noun = i.checked_sub(1).is_some_and(|p| {
+            matches!(
+                self.lower(p).as_str(),
+                "'s" | "’s"
+                    | "the"
+                    | "a"
+                    | "an"
+                    | "its"
+                    | "their"
+                    | "his"
+                    | "her"
+                    | "these"
+                    | "those"
+                    | "this"
+            )
+        });
+        if noun {
             return None;
         }
         self.data
@@ -294,6 +343,9 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if i >= sentence_end {
             return None;
         }
+        if let Some(cue) = self.unnamed_cue(i, sentence_end) {
+            return Some(cue);
+        }
         // Mention then verb, with at most one adverb between: "Rubio also said"; the mention
         // may follow a title ("senior Hamas official Sami Abu Zuhri told Reuters").
         for (m_first, end, e, _) in self.index.within(i, (i + 6).min(sentence_end)) {
@@ -335,6 +387,13 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov".
         if self.is_speech_verb(i) {
             let verb = self.word(i).to_string();
+            // "said one of the sources, who declined to be named".
+            if let Some(cue) = self.unnamed_description(i + 1, sentence_end) {
+                return Some(Cue {
+                    verb: Some(verb),
+                    ..cue
+                });
+            }
             // "said Nato Secretary General Mark Rutte": the person, not the organisation in
             // the title, is the speaker.
             let mut first_speaker = None;
@@ -370,6 +429,87 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             }
         }
         None
+    }
+
+    /// A speaker described, not named, before a speech verb: `"…," one senior EU diplomat
+    /// said`, `"…," the official said` (where "the official" resolved to nobody).
+    fn unnamed_cue(&self, i: usize, sentence_end: usize) -> Option<Cue> {
+        let definite = self.lower(i) == "the";
+        if !definite && !INDEFINITE_OPENERS.contains(&self.lower(i).as_str()) {
+            return None;
+        }
+        let v = (i + 1..(i + 6).min(sentence_end)).find(|&k| self.is_speech_verb(k))?;
+        // Only a description: no person named in it, and a role or people noun right before
+        // the verb (an adverb may stand between: "the official later said").
+        let names_person = self.index.within(i, v).any(|(_, _, e, _)| {
+            self.entity(e)
+                .is_some_and(|x| x.entity_type == EntityType::Person)
+        });
+        let head = (i + 1..v).rev().find(|&k| self.is_role_noun(k))?;
+        if names_person || head + 2 < v {
+            return None;
+        }
+        // "the minister said" resolved to a person is a mention, not a description; and "the
+        // official" is unnamed only after "a senior official" introduced someone unnamed.
+        if definite
+            && (self.index.within(i, v).next().is_some() || !self.introduced_unnamed(i, head))
+        {
+            return None;
+        }
+        Some(Cue {
+            entity: UNNAMED_SPEAKER,
+            mention_span: None,
+            verb: Some(self.word(v).to_string()),
+            confidence: 0.7,
+        })
+    }
+
+    /// Whether someone with the role noun at `head` was introduced without a name before
+    /// token `before`: "A senior government official said ... the official said".
+    fn introduced_unnamed(&self, before: usize, head: usize) -> bool {
+        let role = self.lower(head);
+        (0..before).any(|k| {
+            INDEFINITE_OPENERS.contains(&self.lower(k).as_str())
+                && (k + 1..(k + 5).min(before)).any(|j| self.lower(j) == role)
+        })
+    }
+
+    /// An unnamed speaker after a speech verb: "said one of the sources", "said a senior
+    /// official".
+    fn unnamed_description(&self, i: usize, sentence_end: usize) -> Option<Cue> {
+        if !INDEFINITE_OPENERS.contains(&self.lower(i).as_str()) {
+            return None;
+        }
+        let end = (i + 6).min(sentence_end);
+        let head = (i + 1..end)
+            .take_while(|&k| {
+                self.text
+                    .tokens
+                    .get(k)
+                    .is_some_and(|t| t.kind == TokenKind::Word)
+            })
+            .find(|&k| self.is_role_noun(k))?;
+        let names_person = self.index.within(i, head + 1).any(|(_, _, e, _)| {
+            self.entity(e)
+                .is_some_and(|x| x.entity_type == EntityType::Person)
+        });
+        (!names_person).then_some(Cue {
+            entity: UNNAMED_SPEAKER,
+            mention_span: None,
+            verb: None,
+            confidence: 0.7,
+        })
+    }
+
+    /// A role noun ("official", "diplomat", "spokeswoman") or a noun for unnamed people
+    /// ("sources", "witnesses").
+    fn is_role_noun(&self, k: usize) -> bool {
+        let word = self.lower(k);
+        UNNAMED_PEOPLE.contains(&word.as_str())
+            || self.data.titles.contains_key(&word)
+            || word
+                .strip_suffix('s')
+                .is_some_and(|w| self.data.titles.contains_key(w))
     }
 
     /// `the company's chief executive, Jane Doe, said`: a role phrase of up to eight words with a
@@ -474,10 +614,22 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
     /// is not inside a quotation, preferring a person when an organisation or place stands
     /// closer only as part of a source phrase.
     fn subject_before(&self, v: usize, first: usize) -> Option<Cue> {
+        // A place or a medium is where the words were said, not who said them: "the
+        // government in Port Sudan accused", "In a statement on Telegram, the group said".
+        let after_preposition = |f: usize| {
+            f.checked_sub(1).is_some_and(|p| {
+                matches!(
+                    self.lower(p).as_str(),
+                    "in" | "on" | "at" | "via" | "near" | "into"
+                )
+            })
+        };
         let mentions: Vec<_> = self
             .index
             .within(first, v)
-            .filter(|&(f, _, e, _)| !self.is_quoted(f) && self.can_speak(e))
+            .filter(|&(f, _, e, _)| {
+                !self.is_quoted(f) && self.can_speak(e) && !after_preposition(f)
+            })
             .collect();
         // The mention that ends last, and of those the outermost: "The US Secretary of State"
         // rather than the "US" inside it.
@@ -1057,9 +1209,35 @@ mod tests {
             direct(&analysis),
             [
                 said("Nothing is off the table", None),
-                said("We urge restraint", Some("Embassy")),
+                said("We urge restraint", Some("U.S. Embassy in Belgrade")),
             ]
         );
+    }
+
+    #[test]
+    fn described_speakers_stay_unnamed_and_institutions_speak_for_their_country() {
+        let analysis = analyze(
+            "",
+            "The EU met Iran in Vienna.\n\
+             \"Nobody wants this to be permanent,\" one senior EU diplomat said. \"We can talk.\"\n\
+             Russia's foreign ministry said it would continue \"normal cooperation\" with Tehran.\n\
+             \"We are ready,\" said one of the sources, who declined to be named.",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [
+                said("Nobody wants this to be permanent", None),
+                said("We can talk.", None),
+                said("normal cooperation", Some("Russia's foreign ministry")),
+                said("We are ready", None),
+            ]
+        );
+        let ministry = analysis
+            .entities
+            .iter()
+            .find(|e| e.name == "Russia's foreign ministry")
+            .expect("the ministry is an entity");
+        assert_eq!(ministry.actor_code.as_deref(), Some("RUSGOV"));
     }
 
     #[test]

@@ -127,6 +127,27 @@ struct Draft {
 /// Groups the recognised names, role nominals and pronouns into entities.
 pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]) -> Vec<Entity> {
     let quoted = quoted_token_mask(text);
+    let institutions = institution_phrases(data, text, names);
+    let merged: Vec<NameMention>;
+    let names = if institutions.is_empty() {
+        names
+    } else {
+        merged = names
+            .iter()
+            .filter(|n| {
+                // The bare head the tagger found ("Embassy") is part of the phrase.
+                !institutions.iter().any(|(inst, _)| {
+                    n.known.is_none()
+                        && n.first_token > inst.first_token
+                        && n.first_token < inst.end_token
+                        && n.entity_type == EntityType::Organization
+                })
+            })
+            .cloned()
+            .chain(institutions.iter().map(|(n, _)| n.clone()))
+            .collect();
+        &merged[..]
+    };
     let mut drafts: Vec<Draft> = Vec::new();
     let mut by_known: HashMap<usize, usize> = HashMap::new();
     let mut by_text: HashMap<(String, u8), usize> = HashMap::new();
@@ -182,7 +203,26 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                     add_name(data, &mut drafts, &mut by_known, &mut by_text, inner);
                 }
             }
+            // Places inside an institution's name ("U.S. Embassy in Belgrade") are mentions
+            // of their own.
+            for inner in names
+                .iter()
+                .filter(|n| n.first_token > name.first_token && n.end_token <= name.end_token)
+            {
+                add_name(data, &mut drafts, &mut by_known, &mut by_text, inner);
+            }
             let d = add_name(data, &mut drafts, &mut by_known, &mut by_text, name);
+            if let Some((_, (country, role))) = institutions
+                .iter()
+                .find(|(n, _)| n.first_token == name.first_token && n.end_token == name.end_token)
+            {
+                if let Some(draft) = drafts.get_mut(d) {
+                    draft.country.get_or_insert_with(|| country.clone());
+                    draft
+                        .actor_code
+                        .get_or_insert_with(|| format!("{country}{role}"));
+                }
+            }
             if name.entity_type == EntityType::Person {
                 person_at_token.push((i, d));
                 last_person = Some((token.sentence, d));
@@ -311,6 +351,131 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
     }
     assign_person_countries(data, text, names, &quoted, &mut drafts);
     finish(drafts)
+}
+
+/// Institutions news names by their country and a common noun: "Russia's embassy in New
+/// Delhi", "The Russian embassy in Copenhagen", "the European Union's delegation in Serbia",
+/// "U.S. Embassy in Belgrade", "India's foreign ministry". They speak and act for their
+/// country, so they are organisations with that country and a CAMEO role; the place after
+/// "in"/"to" is part of the name, as it tells one embassy from another.
+const INSTITUTION_HEADS: &[(&str, &str)] = &[
+    ("army", "MIL"),
+    ("cabinet", "GOV"),
+    ("consulate", "GOV"),
+    ("delegation", "GOV"),
+    ("embassy", "GOV"),
+    ("government", "GOV"),
+    ("military", "MIL"),
+    ("ministry", "GOV"),
+    ("mission", "GOV"),
+    ("navy", "MIL"),
+    ("parliament", "LEG"),
+    ("police", "COP"),
+    ("presidency", "GOV"),
+];
+
+/// Words that may stand between the owner and the head: "India's foreign ministry".
+const INSTITUTION_MODIFIERS: &[&str] = &[
+    "commerce", "defence", "defense", "economy", "external", "finance", "foreign", "health",
+    "interior", "justice", "trade", "military",
+];
+
+/// Institution phrases with their (country, CAMEO role).
+fn institution_phrases(
+    data: &EngineData,
+    text: &TextAnalysis<'_>,
+    names: &[NameMention],
+) -> Vec<(NameMention, (String, String))> {
+    let lower = |k: usize| lookup_form(text.token_text(k)).to_lowercase();
+    let mut out: Vec<(NameMention, (String, String))> = Vec::new();
+    for owner in names {
+        let Some(known) = owner.known.and_then(|s| data.entities.get(s.entity)) else {
+            continue;
+        };
+        let country = match (&known.kind, &known.country) {
+            (KnownKind::Country | KnownKind::Nationality, Some(c)) => c.clone(),
+            // The EU, the UN: bodies without a country keep an empty one.
+            (KnownKind::Organization(_), None) => String::new(),
+            _ => continue,
+        };
+        let mut k = owner.end_token;
+        if matches!(text.token_text(k), "'s" | "’s") {
+            k += 1;
+        }
+        let mut modifiers = 0;
+        while modifiers < 2 && INSTITUTION_MODIFIERS.contains(&lower(k).as_str()) {
+            k += 1;
+            modifiers += 1;
+        }
+        let head = lower(k);
+        let Some(&(_, role)) = INSTITUTION_HEADS.iter().find(|(h, _)| *h == head) else {
+            continue;
+        };
+        // A name the gazetteer knows ("Russian Foreign Ministry") is not rebuilt; an unknown
+        // name the tagger found ("Embassy") is.
+        let covered = names.iter().any(|n| {
+            n.first_token <= k
+                && k < n.end_token
+                && n.first_token != owner.first_token
+                && n.known.is_some()
+        });
+        if covered || owner.end_token == owner.first_token {
+            continue;
+        }
+        let mut end = k + 1;
+        if matches!(lower(end).as_str(), "in" | "to") {
+            if let Some(place) = names
+                .iter()
+                .find(|n| n.first_token == end + 1 && n.entity_type == EntityType::Gpe)
+            {
+                end = place.end_token;
+            }
+        }
+        let Some(span) = text.token_range_span(owner.first_token, end - 1) else {
+            continue;
+        };
+        let Some(role) =
+            (!country.is_empty() || known.actor_code.is_some()).then(|| role.to_string())
+        else {
+            continue;
+        };
+        let country = if country.is_empty() {
+            // "the European Union's delegation": the body's own code stands for a country.
+            match &known.actor_code {
+                Some(code) => {
+                    out.push((
+                        NameMention {
+                            span,
+                            first_token: owner.first_token,
+                            end_token: end,
+                            text: text.span_text(span).to_string(),
+                            entity_type: EntityType::Organization,
+                            known: None,
+                            title: None,
+                        },
+                        (code.clone(), String::new()),
+                    ));
+                    continue;
+                }
+                None => continue,
+            }
+        } else {
+            country
+        };
+        out.push((
+            NameMention {
+                span,
+                first_token: owner.first_token,
+                end_token: end,
+                text: text.span_text(span).to_string(),
+                entity_type: EntityType::Organization,
+                known: None,
+                title: None,
+            },
+            (country, role),
+        ));
+    }
+    out
 }
 
 /// Gives people named without a nationality the country the text ties them to, because
@@ -722,8 +887,17 @@ fn link_nominal(
                 continue;
             }
         }
+        // "the minister" after "Thai Defence Minister Somchai Rattanakorn": the role is the
+        // head of the person's title.
+        let head_of_title = !key.contains(' ')
+            && draft
+                .title_keys
+                .iter()
+                .any(|k| k.rsplit(' ').next() == Some(key.as_str()));
         let score = if draft.title_keys.contains(&key) {
             3
+        } else if head_of_title {
+            2
         } else if exact_title_needed {
             // "the president" is not the Secretary of State; but a person introduced without
             // an office ("Sir Keir Starmer") may be named by it later ("The prime minister
