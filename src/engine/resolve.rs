@@ -411,6 +411,13 @@ fn institution_phrases(
         let Some(&(_, role)) = INSTITUTION_HEADS.iter().find(|(h, _)| *h == head) else {
             continue;
         };
+        // "the Ukrainian delegation" is a group of envoys at talks; "the EU's delegation in
+        // Serbia" is a standing mission.
+        if matches!(head.as_str(), "delegation" | "mission")
+            && matches!(known.kind, KnownKind::Nationality)
+        {
+            continue;
+        }
         // A name the gazetteer knows ("Russian Foreign Ministry") is not rebuilt; an unknown
         // name the tagger found ("Embassy") is.
         let covered = names.iter().any(|n| {
