@@ -355,22 +355,16 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
 
 /// Institutions news names by their country and a common noun: "Russia's embassy in New
 /// Delhi", "The Russian embassy in Copenhagen", "the European Union's delegation in Serbia",
-/// "U.S. Embassy in Belgrade", "India's foreign ministry". They speak and act for their
-/// country, so they are organisations with that country and a CAMEO role; the place after
-/// "in"/"to" is part of the name, as it tells one embassy from another.
+/// "U.S. Embassy in Belgrade", "India's foreign ministry", "Sudan's government". They speak
+/// and act for their country, so they are organisations with that country and a CAMEO role;
+/// the place after "in"/"to" is part of the name, as it tells one embassy from another.
 const INSTITUTION_HEADS: &[(&str, &str)] = &[
-    ("army", "MIL"),
-    ("cabinet", "GOV"),
     ("consulate", "GOV"),
     ("delegation", "GOV"),
     ("embassy", "GOV"),
     ("government", "GOV"),
-    ("military", "MIL"),
     ("ministry", "GOV"),
     ("mission", "GOV"),
-    ("navy", "MIL"),
-    ("parliament", "LEG"),
-    ("police", "COP"),
     ("presidency", "GOV"),
 ];
 
