@@ -31,7 +31,7 @@ use super::{
 /// Words that open a new clause inside a sentence.
 const CLAUSE_OPENERS: &[&str] = &[
     "that", "if", "unless", "where", "while", "whereas", "when", "because", "although", "but",
-    "whether",
+    "whether", "as", "after", "before",
 ];
 
 /// Prepositions that introduce a place, not a participant.

@@ -350,6 +350,7 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
         i += 1;
     }
     assign_person_countries(data, text, names, &quoted, &mut drafts);
+    assign_organization_countries(data, &mut drafts);
     finish(drafts)
 }
 
@@ -549,6 +550,61 @@ fn assign_person_countries(
         if let Some((_, _, country)) = before.or(after_in_sentence) {
             draft.country = Some(country.clone());
         }
+    }
+}
+
+/// CAMEO roles of organisations by the last word of their name.
+const ORGANIZATION_ROLES: &[(&str, &str)] = &[
+    ("Army", "MIL"),
+    ("Assembly", "LEG"),
+    ("Command", "MIL"),
+    ("Commission", "GOV"),
+    ("Court", "JUD"),
+    ("Force", "MIL"),
+    ("Forces", "MIL"),
+    ("Government", "GOV"),
+    ("Guard", "MIL"),
+    ("Ministry", "GOV"),
+    ("Navy", "MIL"),
+    ("Office", "GOV"),
+    ("Parliament", "LEG"),
+    ("Police", "COP"),
+    ("Presidency", "GOV"),
+    ("Senate", "LEG"),
+];
+
+/// Organisations the gazetteer does not know take the country their name carries ("Royal Thai
+/// Army", "Malawi Electoral Commission", "Cambodian Ministry of National Defence"), with the
+/// role their head word implies, so that they can act in events.
+fn assign_organization_countries(data: &EngineData, drafts: &mut [Draft]) {
+    for draft in drafts.iter_mut() {
+        if draft.entity_type != Some(EntityType::Organization)
+            || draft.known.is_some()
+            || draft.country.is_some()
+        {
+            continue;
+        }
+        let words: Vec<&str> = draft.name.split_whitespace().collect();
+        let country = words.iter().find_map(|w| {
+            let w = w.trim_end_matches("'s").trim_end_matches("’s");
+            data.names.get(w)?.iter().find_map(|sense| {
+                let known = data.entities.get(sense.entity)?;
+                matches!(known.kind, KnownKind::Country | KnownKind::Nationality)
+                    .then(|| known.country.clone())
+                    .flatten()
+            })
+        });
+        let Some(country) = country else {
+            continue;
+        };
+        let role = words.iter().rev().find_map(|w| {
+            ORGANIZATION_ROLES
+                .iter()
+                .find(|(head, _)| head == w)
+                .map(|(_, role)| *role)
+        });
+        draft.actor_code.get_or_insert_with(|| format!("{country}{}", role.unwrap_or("")));
+        draft.country = Some(country);
     }
 }
 
