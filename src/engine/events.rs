@@ -21,7 +21,7 @@
 //! - a person we cannot code still occupies the subject position, so that the clause's other
 //!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
-use super::data::{EngineData, EventPattern, PatternItem};
+use super::data::{EngineData, PatternItem};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{
@@ -74,16 +74,6 @@ const INTENT_MARKERS: &[&str] = &[
     "would", "will", "could", "may", "might", "shall", "plan", "plans", "planned", "want", "wants",
     "ready", "intend", "intends", "hope", "hopes", "hoped", "expect", "expects", "should", "to",
 ];
-
-/// Cooperative roots (intent to cooperate, consultation, diplomatic and material cooperation,
-/// yielding) whose act by "X and Y" is each side's towards the other.
-const JOINT_ROOTS: &[&str] = &["03", "04", "05", "06", "08"];
-
-/// The root of a pattern's code, or of the code that replaces it.
-fn root_code_of<'p>(pattern: &'p EventPattern, code_override: Option<&'p str>) -> &'p str {
-    let code = code_override.unwrap_or(pattern.code.as_str());
-    code.get(..2).unwrap_or(code)
-}
 
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
@@ -613,9 +603,9 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             }
             coded_pairs.push((source.clone(), target.clone()));
-            // A joint act of cooperation is each side's act towards the other.
-            let reverse = (joint && JOINT_ROOTS.contains(&root_code_of(pattern, code_override)))
-                .then(|| (target.clone(), source.clone()));
+            // What "X and Y" do to each other, each side does to the other: "Thailand and
+            // Cambodia agreed to extend the truce", "Ethiopia and Eritrea traded accusations".
+            let reverse = joint.then(|| (target.clone(), source.clone()));
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
