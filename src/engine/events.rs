@@ -75,6 +75,19 @@ const INTENT_MARKERS: &[&str] = &[
     "ready", "intend", "intends", "hope", "hopes", "hoped", "expect", "expects", "should", "to",
 ];
 
+/// Nouns for the two parties of a conflict or dispute: "both sides", "the two governments".
+const BOTH_SIDES_NOUNS: &[&str] = &[
+    "sides",
+    "countries",
+    "governments",
+    "parties",
+    "nations",
+    "neighbours",
+    "neighbors",
+    "capitals",
+    "leaders",
+];
+
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
 const COMPLEMENT_TAKING_ROOTS: &[&str] = &["02", "03", "10", "12", "13"];
@@ -596,7 +609,15 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             if named_target.is_none() && modality != Modality::Asserted {
                 continue;
             }
-            let Some(target) = named_target.or_else(|| self.story_target(&source, m.first)) else {
+            // "urged both countries to exercise restraint": the two sides of the story.
+            let both = named_target
+                .is_none()
+                .then(|| self.both_sides_after(m, end, &source))
+                .flatten();
+            let Some(target) = named_target
+                .or_else(|| both.as_ref().map(|(first_side, _)| first_side.clone()))
+                .or_else(|| self.story_target(&source, m.first))
+            else {
                 continue;
             };
             if self.is_match_result(m, &source, &target) {
@@ -605,7 +626,13 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             coded_pairs.push((source.clone(), target.clone()));
             // What "X and Y" do to each other, each side does to the other: "Thailand and
             // Cambodia agreed to extend the truce", "Ethiopia and Eritrea traded accusations".
-            let reverse = joint.then(|| (target.clone(), source.clone()));
+            let mut also = Vec::new();
+            if joint {
+                also.push((target.clone(), source.clone()));
+            }
+            if let Some((_, second_side)) = both {
+                also.push((source.clone(), second_side));
+            }
             let Some(trigger_span) = self.text.token_range_span(m.first, m.end.saturating_sub(1))
             else {
                 continue;
@@ -639,7 +666,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 quote_id: self.quote_at(trigger_span),
                 confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9),
             };
-            if let Some((source, target)) = reverse {
+            for (source, target) in also {
                 events.push(Event {
                     source: Some(self.actor(&source)),
                     target: Some(self.actor(&target)),
@@ -961,6 +988,37 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             name: country.clone(),
             code: country,
         })
+    }
+
+    /// "both countries", "the two governments", "all sides" after a trigger, in a story about
+    /// two countries: both of them, when the source is neither.
+    fn both_sides_after(
+        &self,
+        m: &Match,
+        end: usize,
+        source: &ActorMention,
+    ) -> Option<(ActorMention, ActorMention)> {
+        let (a, b) = self.story_sides.as_ref()?;
+        let source_country = source.code.get(..3).unwrap_or(&source.code);
+        if source_country == a || source_country == b {
+            return None;
+        }
+        let phrase = (m.end..(m.end + 4).min(end)).any(|i| {
+            let (first, second) = (self.lower(i), self.lower(i + 1));
+            let quantifier = matches!(first.as_str(), "both" | "two" | "all");
+            quantifier && BOTH_SIDES_NOUNS.contains(&second.as_str())
+        });
+        if !phrase {
+            return None;
+        }
+        let side = |country: &String| ActorMention {
+            first: m.first,
+            end: m.first,
+            entity: None,
+            name: country.clone(),
+            code: country.clone(),
+        };
+        Some((side(a), side(b)))
     }
 
     /// The country of a place the sentence names with "in/at/near".
@@ -1603,6 +1661,18 @@ mod tests {
     fn violence_without_a_named_victim_falls_on_the_country_where_it_happens() {
         let found = events("Indian missiles hit an air base in Pakistan overnight.");
         assert!(found.contains(&triple("19", "IND", "PAK")), "{found:?}");
+    }
+
+    #[test]
+    fn an_appeal_to_both_sides_goes_to_each_of_the_two_countries() {
+        let body = "Ethiopia and Eritrea traded accusations. Ethiopia said Eritrea armed rebels. \
+                    Eritrea denied it. The United States urged both countries to exercise \
+                    restraint. Ethiopia and Eritrea fought a war in 1998.";
+        let found = events(body);
+        assert!(found.contains(&triple("11", "ETH", "ERI")), "{found:?}");
+        assert!(found.contains(&triple("11", "ERI", "ETH")), "{found:?}");
+        assert!(found.contains(&triple("02", "USA", "ETH")), "{found:?}");
+        assert!(found.contains(&triple("02", "USA", "ERI")), "{found:?}");
     }
 
     #[test]

@@ -603,7 +603,9 @@ fn assign_organization_countries(data: &EngineData, drafts: &mut [Draft]) {
                 .find(|(head, _)| head == w)
                 .map(|(_, role)| *role)
         });
-        draft.actor_code.get_or_insert_with(|| format!("{country}{}", role.unwrap_or("")));
+        draft
+            .actor_code
+            .get_or_insert_with(|| format!("{country}{}", role.unwrap_or("")));
         draft.country = Some(country);
     }
 }
