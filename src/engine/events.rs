@@ -144,17 +144,14 @@ impl Identity {
     }
 }
 
-/// The lemma candidates of each token of one sentence.
-struct SentenceLemmas {
-    first: usize,
+/// The lemma candidates of each token of the article.
+struct TokenLemmas {
     lemmas: Vec<Vec<String>>,
 }
 
-impl SentenceLemmas {
+impl TokenLemmas {
     fn at(&self, i: usize) -> &[String] {
-        i.checked_sub(self.first)
-            .and_then(|k| self.lemmas.get(k))
-            .map_or(&[], Vec::as_slice)
+        self.lemmas.get(i).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -182,9 +179,25 @@ pub fn extract(
     let story_country = dominant_country(&counts);
     let story_sides = story_sides(&counts);
     let dateline_country = dateline_country(text, entities, &index).or(story_country.clone());
+    let lowers = (0..text.tokens.len())
+        .map(|i| lookup_form(text.token_text(i)).to_lowercase())
+        .collect();
+    let lemmas = TokenLemmas {
+        lemmas: text
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t.kind {
+                TokenKind::Word => data.lemma_candidates(text.token_text(i)),
+                _ => Vec::new(),
+            })
+            .collect(),
+    };
     let coder = Coder {
         data,
         text,
+        lowers,
+        lemmas,
         entities,
         index,
         quotes,
@@ -358,6 +371,10 @@ const LABOUR_ROLES: &[&str] = &["LAB", "CVL"];
 struct Coder<'d, 't, 'a, 'e> {
     data: &'d EngineData,
     text: &'t TextAnalysis<'a>,
+    /// Each token's lower-case form and lemma candidates, computed once: the coder looks at
+    /// every word several times (triggers, clauses, agents).
+    lowers: Vec<String>,
+    lemmas: TokenLemmas,
     entities: &'e [Entity],
     index: MentionIndex,
     quotes: &'e [Quote],
@@ -375,8 +392,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         self.text.token_text(i)
     }
 
-    fn lower(&self, i: usize) -> String {
-        lookup_form(self.word(i)).to_lowercase()
+    fn lower(&self, i: usize) -> &str {
+        self.lowers.get(i).map_or("", String::as_str)
     }
 
     fn identity(&self, event: &Event) -> Identity {
@@ -410,15 +427,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             return Vec::new();
         };
         let (first, end) = (s.first_token, s.end_token);
-        let lemmas = SentenceLemmas {
-            first,
-            lemmas: (first..end)
-                .map(|i| match self.text.tokens.get(i).map(|t| t.kind) {
-                    Some(TokenKind::Word) => self.data.lemma_candidates(self.word(i)),
-                    _ => Vec::new(),
-                })
-                .collect(),
-        };
+        let lemmas = &self.lemmas;
         let clause = self.clauses(first, end);
         let clause_of = |i: usize| {
             i.checked_sub(first)
@@ -445,7 +454,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     if !noun && self.after_determiner(i) {
                         continue;
                     }
-                    if let Some(m) = self.match_pattern(p, i, end, &lemmas, &actors) {
+                    if let Some(m) = self.match_pattern(p, i, end, lemmas, &actors) {
                         if m.end == i + 1 && self.modifies_noun(i) {
                             continue;
                         }
@@ -503,7 +512,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 // "by".
                 let passive = m.first > first
                     && matches!(
-                        self.lower(m.first - 1).as_str(),
+                        self.lower(m.first - 1),
                         "was" | "were" | "been" | "being" | "is" | "are" | "be"
                     );
                 let by_agent = (m.end < end && self.lower(m.end) == "by")
@@ -686,7 +695,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .tokens
             .get(i + 1)
             .is_some_and(|t| t.kind == TokenKind::Word)
-            && MODIFIED_NOUNS.contains(&next.as_str())
+            && MODIFIED_NOUNS.contains(&next)
     }
 
     /// "Spain beat Portugal 2-1", "Australia beat the United States": sports results, not
@@ -694,8 +703,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
     /// (police beat protesters); two bare countries are two teams.
     fn is_match_result(&self, m: &Match, source: &ActorMention, target: &ActorMention) -> bool {
         let beat = (m.first..m.end).any(|i| {
-            self.data
-                .lemma_candidates(self.word(i))
+            self.lemmas
+                .at(i)
                 .iter()
                 .any(|l| l == "beat" || l == "defeat")
         });
@@ -739,7 +748,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         {
             return false;
         }
-        let lemmas = self.data.lemma_candidates(self.word(i));
+        let lemmas = self.lemmas.at(i);
         lemmas
             .iter()
             .any(|l| self.data.reporting_verbs.contains_key(l))
@@ -767,7 +776,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
     /// not start there.
     fn after_determiner(&self, i: usize) -> bool {
         i.checked_sub(1)
-            .is_some_and(|p| DETERMINERS.contains(&self.lower(p).as_str()))
+            .is_some_and(|p| DETERMINERS.contains(&self.lower(p)))
     }
 
     /// Clause number of each token of the sentence `[first, end)`.
@@ -781,7 +790,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             // "He said Russia had launched...": the reported clause after a reporting verb
             // has its own subject, with or without "that".
             let after_reporting = i > first && lower != "that" && self.is_reporting_verb(i - 1);
-            if punct_boundary || after_reporting || CLAUSE_OPENERS.contains(&lower.as_str()) {
+            if punct_boundary || after_reporting || CLAUSE_OPENERS.contains(&lower) {
                 clause += 1;
             }
             out.push(clause);
@@ -882,8 +891,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             }
             let Some(agent) = self
-                .data
-                .lemma_candidates(self.word(i))
+                .lemmas
+                .at(i)
                 .iter()
                 .find_map(|l| self.data.agent_nouns.get(l))
             else {
@@ -896,7 +905,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             let modifier = !self.word(i).ends_with('s')
                 && next.len() > 3
                 && next.ends_with('s')
-                && !self.data.common_words.contains(&next)
+                && !self.data.common_words.contains(next)
                 && self
                     .text
                     .tokens
@@ -1005,8 +1014,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         }
         let phrase = (m.end..(m.end + 4).min(end)).any(|i| {
             let (first, second) = (self.lower(i), self.lower(i + 1));
-            let quantifier = matches!(first.as_str(), "both" | "two" | "all");
-            quantifier && BOTH_SIDES_NOUNS.contains(&second.as_str())
+            let quantifier = matches!(first, "both" | "two" | "all");
+            quantifier && BOTH_SIDES_NOUNS.contains(&second)
         });
         if !phrase {
             return None;
@@ -1027,7 +1036,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .within(first, end)
             .filter(|(f, _, _, _)| {
                 f.checked_sub(1)
-                    .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+                    .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p)))
             })
             .find_map(|(_, _, e, _)| self.entities.get(e).and_then(|x| x.country_code.clone()))
     }
@@ -1067,7 +1076,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         mention
             .first
             .checked_sub(1)
-            .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+            .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p)))
     }
 
     fn match_pattern(
@@ -1075,7 +1084,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         pattern: usize,
         start: usize,
         end: usize,
-        lemmas: &SentenceLemmas,
+        lemmas: &TokenLemmas,
         actors: &[ActorMention],
     ) -> Option<Match> {
         let items = &self.data.event_patterns.get(pattern)?.items;
@@ -1101,7 +1110,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         items: &[PatternItem],
         i: usize,
         end: usize,
-        lemmas: &SentenceLemmas,
+        lemmas: &TokenLemmas,
         actors: &[ActorMention],
         target: &mut Option<usize>,
     ) -> Option<usize> {
@@ -1136,7 +1145,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             }
             PatternItem::Target => {
                 let mut k = i;
-                while k < end && k < i + 3 && TARGET_FILLERS.contains(&self.lower(k).as_str()) {
+                while k < end && k < i + 3 && TARGET_FILLERS.contains(&self.lower(k)) {
                     k += 1;
                 }
                 let found = actors.iter().position(|a| a.first == k)?;
@@ -1155,7 +1164,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         let mut p = m.first;
         let linking = loop {
             let Some(previous) = p.checked_sub(1) else {
-                break String::new();
+                break "";
             };
             let lower = self.lower(previous);
             let is_word = self
@@ -1169,7 +1178,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             }
             break lower;
         };
-        let wanted: &[&str] = match linking.as_str() {
+        let wanted: &[&str] = match linking {
             "to" => COMPLEMENT_TAKING_ROOTS,
             "of" | "for" => &["11"],
             _ => return false,
@@ -1215,7 +1224,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                         } else {
                             self.lower(i)
                         };
-                        matches!(w.as_str(), "who" | "which" | "whose" | "whom")
+                        matches!(w, "who" | "which" | "whose" | "whom")
                     });
             if let Some(a) = candidates
                 .iter()
@@ -1282,7 +1291,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .collect();
         let target_after = m.target.and_then(|t| actors.get(t)).cloned().or_else(|| {
             (m.end..(m.end + 2).min(end))
-                .find(|&i| matches!(self.lower(i).as_str(), "with" | "on" | "against" | "to"))
+                .find(|&i| matches!(self.lower(i), "with" | "on" | "against" | "to"))
                 .and_then(|p| {
                     actors
                         .iter()
@@ -1459,7 +1468,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .within(first, end)
             .filter(|(f, _, e, _)| {
                 f.checked_sub(1)
-                    .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p).as_str()))
+                    .is_some_and(|p| PLACE_PREPOSITIONS.contains(&self.lower(p)))
                     && self.entities.get(*e).is_some_and(|x| {
                         matches!(
                             x.entity_type,
@@ -1487,16 +1496,16 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             .find(|&i| clause_of(i) == clause)
             .unwrap_or(m.first);
         let opener = self.lower(clause_start);
-        let window: Vec<String> = (m.first.saturating_sub(4).max(clause_start)..m.first)
+        let window: Vec<&str> = (m.first.saturating_sub(4).max(clause_start)..m.first)
             .map(|i| self.lower(i))
             .collect();
-        if window.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
+        if window.iter().any(|w| NEGATIONS.contains(w)) {
             return Modality::Negated;
         }
         if opener == "if" || opener == "unless" || opener == "whether" {
             return Modality::Hypothetical;
         }
-        if window.iter().any(|w| INTENT_MARKERS.contains(&w.as_str())) {
+        if window.iter().any(|w| INTENT_MARKERS.contains(w)) {
             return Modality::Intended;
         }
         Modality::Asserted
