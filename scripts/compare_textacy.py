@@ -50,7 +50,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SCORER = REPO.parent / "shared" / "tools" / "score.py"
-DEFAULT_GOLD = ["../shared/eval", "tests/gold", "tests/heldout"]
+DEFAULT_GOLD = ["../shared/eval", "tests/gold", "tests/dev", "tests/heldout"]
 DEFAULT_TEXT_DIRS = ["seeds"]
 DEFAULT_COMMAND = "target/release/newsanalysis"
 METRICS = [("quote_f1", "quote F1"), ("speaker_acc", "speaker acc"), ("quote_speaker_f1", "quote+spk F1")]

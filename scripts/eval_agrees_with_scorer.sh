@@ -11,7 +11,7 @@ SCORER=../shared/tools/score.py
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/gold" "$WORK/pred"
-GOLD_DIRS=(../shared/eval tests/gold)
+GOLD_DIRS=(../shared/eval tests/gold tests/dev)
 [[ -d tests/heldout ]] && GOLD_DIRS+=(tests/heldout)
 for dir in "${GOLD_DIRS[@]}"; do cp "$dir"/*.gold.json "$WORK/gold/"; done
 "$BIN" eval gold "${GOLD_DIRS[@]}" --text-dir seeds --json --write-predictions "$WORK/pred" >"$WORK/ours.json"
