@@ -631,29 +631,64 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 !self.is_quoted(f) && self.can_speak(e) && !after_preposition(f)
             })
             .collect();
-        // The mention that ends last, and of those the outermost: "The US Secretary of State"
-        // rather than the "US" inside it.
-        let (mut f, mut end, mut e, mut kind) = *mentions
-            .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
-        // "Mark Serwotka, from the PCS union, said": the organisation sits in an apposition
-        // to the person, who is the subject.
+        // An aside set off by commas or brackets right before the verb describes the subject
+        // before it: "Claire Dumont, who leads the CGT, told the BBC", "Senator Ana Lúcia
+        // Barros of the governing Workers' Party (PT) called".
+        let mut limit = v;
+        while limit > first + 1 && matches!(self.word(limit - 1), "," | ")") {
+            let opener = if self.word(limit - 1) == ")" {
+                "("
+            } else {
+                ","
+            };
+            let Some(open) = (first..limit - 1).rev().find(|&k| self.word(k) == opener) else {
+                break;
+            };
+            if !mentions.iter().any(|&(_, end, _, _)| end == open) {
+                break;
+            }
+            limit = open;
+        }
+        // "She demanded that the United States ... and warned that ...": a verb after "and"
+        // shares the sentence's subject.
+        let coordinated = v > first + 1 && self.lower(v - 1) == "and";
+        let candidates = mentions.iter().filter(|m| m.1 <= limit);
+        let chosen = if coordinated {
+            candidates.min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        } else {
+            // The mention that ends last, and of those the outermost: "The US Secretary of
+            // State" rather than the "US" inside it.
+            candidates.max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        };
+        let (mut f, mut end, mut e, mut kind) = *chosen?;
+        // "Mark Serwotka, from the PCS union, said", "Laurent Marchal of the more moderate
+        // CFDT union welcomed": the organisation sits in an apposition to the person, who is
+        // the subject.
         let in_apposition = |at: usize| {
             let mut k = at;
-            while k > first && matches!(self.lower(k - 1).as_str(), "the" | "a" | "an") {
+            let mut skipped = 0;
+            while k > first
+                && skipped < 4
+                && (matches!(self.lower(k - 1).as_str(), "the" | "a" | "an")
+                    || self.word(k - 1).chars().all(|c| c.is_lowercase()))
+                && !matches!(self.lower(k - 1).as_str(), "from" | "of" | "at" | "for")
+            {
                 k -= 1;
+                skipped += 1;
             }
-            k > first && matches!(self.lower(k - 1).as_str(), "from" | "of" | "at" | "for")
+            (k > first && matches!(self.lower(k - 1).as_str(), "from" | "of" | "at" | "for"))
+                .then_some(k - 1)
         };
+        let preposition = in_apposition(f);
         if self
             .entity(e)
             .is_some_and(|x| x.entity_type != EntityType::Person)
-            && in_apposition(f)
+            && preposition.is_some()
         {
             let person = mentions.iter().rev().find(|&&(pf, pend, pe, _)| {
                 pend < f
                     && pf >= first
-                    && self.word(pend) == ","
+                    && (self.word(pend) == "," || Some(pend) == preposition)
                     && self
                         .entity(pe)
                         .is_some_and(|x| x.entity_type == EntityType::Person)
