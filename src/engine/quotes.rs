@@ -379,13 +379,35 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 ));
             }
         }
+        // A name, an aside, a verb: `"…," Emma Hartley, a trade analyst at CSIS, told
+        // Reuters`, `"…," Aminu Garba, whose daughter was freed, told Reuters`.
+        if let Some((m_first, end, e, _)) =
+            self.index.starting_at(i).map(|(end, e, k)| (i, end, e, k))
+        {
+            let person = self
+                .entity(e)
+                .is_some_and(|x| x.entity_type == EntityType::Person);
+            if person && self.word(end) == "," {
+                let close = (end + 1..(end + 16).min(sentence_end)).find(|&k| self.word(k) == ",");
+                if let Some(v) = close.map(|c| c + 1).filter(|&v| self.is_speech_verb(v)) {
+                    return Some(self.mention_cue(
+                        m_first,
+                        end,
+                        e,
+                        Some(self.word(v).to_string()),
+                        0.85,
+                    ));
+                }
+            }
+        }
         // A role before the name, set off by commas: `"…," the bloc's foreign policy chief,
         // Josep Borrell, told reporters`.
         if let Some(cue) = self.cue_after_role_apposition(i, sentence_end) {
             return Some(cue);
         }
-        // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov".
-        if self.is_speech_verb(i) {
+        // Verb then mention: "said Rubio", "said Kremlin spokesman Dmitry Peskov"; a speech
+        // act's object is not its speaker ("accusing Manila of ...", "urged Tbilisi").
+        if self.is_speech_verb(i) && !self.takes_object(i) {
             let verb = self.word(i).to_string();
             // "said one of the sources, who declined to be named".
             if let Some(cue) = self.unnamed_description(i + 1, sentence_end) {
@@ -428,7 +450,58 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 return Some(self.mention_cue(j, end, e, Some(verb), 0.85));
             }
         }
-        None
+        // The attribution closes the sentence after more reported words: `the administration
+        // remained "open to a deal" and would host the delegation, she said.`
+        let last_comma = (i..sentence_end).rev().find(|&k| self.word(k) == ",")?;
+        let (end, e, _) = self.index.starting_at(last_comma + 1)?;
+        let mut v = end;
+        if v < sentence_end && !self.is_speech_verb(v) {
+            v += 1;
+        }
+        let closes = (v + 1..sentence_end).all(|k| {
+            self.text
+                .tokens
+                .get(k)
+                .is_some_and(|t| t.kind == TokenKind::Terminal)
+        });
+        (self.can_speak(e) && self.is_speech_verb(v) && closes)
+            .then(|| self.mention_cue(last_comma + 1, end, e, Some(self.word(v).to_string()), 0.8))
+    }
+
+    /// Speech acts whose object follows them ("accused Manila", "urged Tbilisi", "praised
+    /// India"): after a quote they are not "said X" inversions.
+    fn takes_object(&self, i: usize) -> bool {
+        self.data.lemma_candidates(self.word(i)).iter().any(|l| {
+            matches!(
+                l.as_str(),
+                "accuse"
+                    | "blame"
+                    | "brand"
+                    | "call"
+                    | "condemn"
+                    | "criticise"
+                    | "criticize"
+                    | "decry"
+                    | "demand"
+                    | "denounce"
+                    | "describe"
+                    | "dismiss"
+                    | "hail"
+                    | "label"
+                    | "praise"
+                    | "reject"
+                    | "slam"
+                    | "term"
+                    | "urge"
+                    | "warn"
+                    | "welcome"
+                    | "ask"
+                    | "promise"
+                    | "pledge"
+                    | "vow"
+                    | "tell"
+            )
+        })
     }
 
     /// A speaker described, not named, before a speech verb: `"…," one senior EU diplomat
