@@ -20,7 +20,7 @@
 use super::data::{EngineData, ReportingKind};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
-use super::{Citation, Entity, EntityType, MentionKind, Quote, QuoteKind, Span, Speaker};
+use super::{Citation, Entity, EntityType, Field, MentionKind, Quote, QuoteKind, Span, Speaker};
 
 /// A quoted passage: its marks and the content tokens between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,33 @@ fn is_double_mark(text: &str) -> bool {
 
 fn is_single_mark(text: &str) -> bool {
     matches!(text, "'" | "‘" | "’" | "‚" | "‹" | "›")
+}
+
+/// A headline quotes words the body attributes in full ("Iran vows 'decisive response'" over
+/// "..., Hossein Karimi, ... said Iran would deliver a 'decisive response at a time ...'"): the
+/// headline quote takes the speaker of the body quote that contains its words.
+fn inherit_headline_speakers(quotes: &mut [Quote]) {
+    let normalize = |s: &str| {
+        s.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let body: Vec<(String, Option<Speaker>)> = quotes
+        .iter()
+        .filter(|q| q.span.field == Field::Body && q.speaker.is_some())
+        .map(|q| (normalize(&q.text), q.speaker.clone()))
+        .collect();
+    for quote in quotes.iter_mut().filter(|q| q.span.field == Field::Title) {
+        let words = normalize(&quote.text);
+        if words.is_empty() {
+            continue;
+        }
+        if let Some((_, speaker)) = body.iter().find(|(text, _)| text.contains(&words)) {
+            quote.speaker = speaker.clone();
+        }
+    }
 }
 
 /// The top-level quoted passages of the article, in reading order.
@@ -884,6 +911,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 confidence,
             });
         }
+        inherit_headline_speakers(&mut quotes);
         quotes.extend(self.indirect_quotes());
         quotes.sort_by_key(|q| q.span);
         for (n, quote) in quotes.iter_mut().enumerate() {
@@ -1346,6 +1374,25 @@ mod tests {
             .find(|e| e.name == "Russia's foreign ministry")
             .expect("the ministry is an entity");
         assert_eq!(ministry.actor_code.as_deref(), Some("RUSGOV"));
+    }
+
+    #[test]
+    fn a_headline_quote_takes_the_speaker_of_the_body_quote_it_repeats() {
+        let analysis = analyze(
+            "Iran vows 'decisive response' to EU sanctions",
+            "The Iranian foreign ministry spokesperson, Hossein Karimi, who spoke in Tehran, \
+             said Iran would deliver a \"decisive response at a time of its choosing\".",
+        );
+        assert_eq!(
+            direct(&analysis),
+            [
+                said("decisive response", Some("Hossein Karimi")),
+                said(
+                    "decisive response at a time of its choosing",
+                    Some("Hossein Karimi")
+                ),
+            ]
+        );
     }
 
     #[test]

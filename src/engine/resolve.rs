@@ -361,8 +361,10 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
 /// the place after "in"/"to" is part of the name, as it tells one embassy from another.
 const INSTITUTION_HEADS: &[(&str, &str)] = &[
     ("consulate", "GOV"),
+    ("coastguard", "MIL"),
     ("delegation", "GOV"),
     ("embassy", "GOV"),
+    ("guard", "MIL"),
     ("government", "GOV"),
     ("ministry", "GOV"),
     ("mission", "GOV"),
@@ -371,8 +373,8 @@ const INSTITUTION_HEADS: &[(&str, &str)] = &[
 
 /// Words that may stand between the owner and the head: "India's foreign ministry".
 const INSTITUTION_MODIFIERS: &[&str] = &[
-    "commerce", "defence", "defense", "economy", "external", "finance", "foreign", "health",
-    "interior", "justice", "trade", "military",
+    "coast", "commerce", "defence", "defense", "economy", "external", "finance", "foreign",
+    "health", "interior", "justice", "trade", "military",
 ];
 
 /// Institution phrases with their (country, CAMEO role).
