@@ -21,7 +21,7 @@
 //! - a person we cannot code still occupies the subject position, so that the clause's other
 //!   actors are not mistaken for the subject: no event beats a wrongly attributed one.
 
-use super::data::{EngineData, PatternItem};
+use super::data::{EngineData, EventPattern, PatternItem};
 use super::resolve::MentionIndex;
 use super::text::{lookup_form, TextAnalysis, TokenKind};
 use super::{
@@ -88,6 +88,12 @@ const BOTH_SIDES_NOUNS: &[&str] = &[
     "leaders",
 ];
 
+/// The root of a pattern's code, or of the code that replaces it.
+fn root_code_of<'p>(pattern: &'p EventPattern, code_override: Option<&'p str>) -> &'p str {
+    let code = code_override.unwrap_or(pattern.code.as_str());
+    code.get(..2).unwrap_or(code)
+}
+
 /// Event roots whose infinitive complement restates the same event: appeals (02), promises
 /// (03), demands (10), rejections (12) and threats (13).
 const COMPLEMENT_TAKING_ROOTS: &[&str] = &["02", "03", "10", "12", "13"];
@@ -100,6 +106,12 @@ struct Match {
     end: usize,
     specificity: usize,
     target: Option<usize>,
+}
+
+/// Whether an actor is an armed force: a military or an armed non-state group.
+fn is_armed(actor: &ActorMention) -> bool {
+    let role = actor.code.get(3..).unwrap_or("");
+    role.starts_with("MIL") || role.starts_with("REB")
 }
 
 /// Whether `target` can be the target of `source`: not the same actor, and not a state acting
@@ -549,7 +561,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 let coordinated = source
                     .as_ref()
                     .and_then(|s| self.coordinated_with(s, &actors));
-                joint = coordinated.is_some() && target.is_none();
+                // Not "sites bombed by Israel and the United States": agents acting together.
+                joint = coordinated.is_some() && target.is_none() && !has_agent;
                 let target = target.or(coordinated).or_else(|| {
                     match root.as_str() {
                         // Violence without a named victim falls on the country where it
@@ -625,7 +638,10 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 .flatten();
             let Some(target) = named_target
                 .or_else(|| both.as_ref().map(|(first_side, _)| first_side.clone()))
-                .or_else(|| self.story_target(&source, m.first))
+                .or_else(|| {
+                    let arrest = root_code_of(pattern, code_override) == "17";
+                    self.story_target(&source, m.first, arrest)
+                })
             else {
                 continue;
             };
@@ -649,7 +665,12 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             let Some(span) = sentence_span else {
                 continue;
             };
-            let code = code_override.map_or_else(|| pattern.code.clone(), str::to_string);
+            let mut code = code_override.map_or_else(|| pattern.code.clone(), str::to_string);
+            // Killing by soldiers or armed groups is the use of military force (19), not an
+            // assault (18): "Troops killed 38 bandits", "Israeli warplanes ... killing".
+            if code.starts_with("18") && is_armed(&source) {
+                code = "190".to_string();
+            }
             let root_code: String = code.chars().take(2).collect();
             let cameo = self
                 .data
@@ -982,10 +1003,17 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
     /// story on Sudan, "police detained 37 people"), or, in a story about two countries, what
     /// one side does to the other ("Pakistan denied any role"). Not the dateline: a story
     /// filed from Kuala Lumpur may be about Thailand and Cambodia.
-    fn story_target(&self, source: &ActorMention, at: usize) -> Option<ActorMention> {
+    fn story_target(
+        &self,
+        source: &ActorMention,
+        at: usize,
+        domestic: bool,
+    ) -> Option<ActorMention> {
         let source_country = source.code.get(..3).unwrap_or(&source.code);
         let country = match (&self.story_country, &self.story_sides) {
             (Some(country), _) => country.clone(),
+            // Arrests and detentions are done at home: "police arrested two suspects".
+            (None, Some(_)) if domestic => source_country.to_string(),
             (None, Some((a, b))) if a == source_country => b.clone(),
             (None, Some((a, b))) if b == source_country => a.clone(),
             _ => return None,

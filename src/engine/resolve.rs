@@ -546,9 +546,17 @@ fn assign_person_countries(
         let before = countries
             .iter()
             .find(|(f, _, _)| paragraph_of(*f) == paragraph && *f < first);
-        let after_in_sentence = countries
-            .iter()
-            .find(|(f, _, _)| *f >= end && sentence_of(*f) == sentence_of(first));
+        // After them only as a place: "told reporters in New Delhi", not "accused Washington".
+        let after_in_sentence = countries.iter().find(|(f, _, _)| {
+            *f >= end
+                && sentence_of(*f) == sentence_of(first)
+                && f.checked_sub(1).is_some_and(|p| {
+                    matches!(
+                        lookup_form(text.token_text(p)).to_lowercase().as_str(),
+                        "in" | "from"
+                    )
+                })
+        });
         if let Some((_, _, country)) = before.or(after_in_sentence) {
             draft.country = Some(country.clone());
         }
