@@ -138,6 +138,10 @@ struct Identity {
     actors: (String, String),
     place: Option<String>,
     time: Option<String>,
+    /// For unnamed groups ("officers", "protesters"), the trigger's first word: with no
+    /// entity to tell two acts apart, "Officers fired tear gas" and "people were arrested"
+    /// are two acts of coercion.
+    unnamed_trigger: Option<String>,
 }
 
 impl Identity {
@@ -149,6 +153,7 @@ impl Identity {
             _ => true,
         };
         self.root == other.root
+            && self.unnamed_trigger == other.unnamed_trigger
             && self.source_entity == other.source_entity
             && self.actors == other.actors
             && compatible(&self.place, &other.place)
@@ -431,6 +436,14 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             actors: (a, b),
             place: event.location.as_ref().map(|p| p.name.clone()),
             time: event.time.as_ref().map(|t| t.value.clone()),
+            unnamed_trigger: event
+                .source
+                .as_ref()
+                .is_some_and(|a| a.entity_id.is_none() && !symmetric)
+                .then(|| {
+                    let first = event.trigger.split_whitespace().next().unwrap_or("");
+                    first.to_lowercase()
+                }),
         }
     }
 
