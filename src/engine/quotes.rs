@@ -549,12 +549,36 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if names_person || head + 2 < v {
             return None;
         }
+        // "A Downing Street spokesperson said": a spokesperson's words are the body's.
+        if self.lower(head).starts_with("spokes") {
+            if let Some((f, end, e, _)) = self
+                .index
+                .within(i + 1, head)
+                .find(|&(_, _, e, _)| self.can_speak(e))
+            {
+                return Some(self.mention_cue(f, end, e, Some(self.word(v).to_string()), 0.75));
+            }
+        }
         // "the minister said" resolved to a person is a mention, not a description; and "the
         // official" is unnamed only after "a senior official" introduced someone unnamed.
-        if definite
-            && (self.index.within(i, v).next().is_some() || !self.introduced_unnamed(i, head))
-        {
-            return None;
+        if definite {
+            if self.index.within(i, v).next().is_some() {
+                return None;
+            }
+            let introduction = self.unnamed_introduction(i, head)?;
+            // "A Downing Street spokesperson said ... the spokesperson said": the body's.
+            if self.lower(head).starts_with("spokes") {
+                if let Some((f, end, e, _)) = self
+                    .index
+                    .within(introduction + 1, introduction + 5)
+                    .find(|&(_, _, e, _)| self.can_speak(e))
+                {
+                    return Some(Cue {
+                        mention_span: None,
+                        ..self.mention_cue(f, end, e, Some(self.word(v).to_string()), 0.7)
+                    });
+                }
+            }
         }
         Some(Cue {
             entity: UNNAMED_SPEAKER,
@@ -564,11 +588,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         })
     }
 
-    /// Whether someone with the role noun at `head` was introduced without a name before
-    /// token `before`: "A senior government official said ... the official said".
-    fn introduced_unnamed(&self, before: usize, head: usize) -> bool {
+    /// Where someone with the role noun at `head` was introduced without a name before token
+    /// `before`: "A senior government official said ... the official said".
+    fn unnamed_introduction(&self, before: usize, head: usize) -> Option<usize> {
         let role = self.lower(head);
-        (0..before).any(|k| {
+        (0..before).rev().find(|&k| {
             INDEFINITE_OPENERS.contains(&self.lower(k).as_str())
                 && (k + 1..(k + 5).min(before)).any(|j| self.lower(j) == role)
         })
