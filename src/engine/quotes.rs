@@ -778,7 +778,22 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         let coordinated = v > first + 1 && self.lower(v - 1) == "and";
         let candidates = mentions.iter().filter(|m| m.1 <= limit);
         let chosen = if coordinated {
-            candidates.min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+            // The sentence's first person, else its first speaker: "The Iranian foreign
+            // ministry spokesperson, Hossein Karimi, called ... and said".
+            let candidates: Vec<_> = candidates.collect();
+            let is_person = |e: usize| {
+                self.entity(e)
+                    .is_some_and(|x| x.entity_type == EntityType::Person)
+            };
+            candidates
+                .iter()
+                .find(|m| is_person(m.2))
+                .or_else(|| {
+                    candidates
+                        .iter()
+                        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+                })
+                .copied()
         } else {
             // The mention that ends last, and of those the outermost: "The US Secretary of
             // State" rather than the "US" inside it.
