@@ -573,6 +573,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 // extend the truce": the two sides of the subject act on each other.
                 let coordinated = source
                     .as_ref()
+                    .filter(|_| !has_agent)
                     .and_then(|s| self.coordinated_with(s, &actors));
                 // Not "sites bombed by Israel and the United States": agents acting together.
                 joint = coordinated.is_some() && target.is_none() && !has_agent;
@@ -679,9 +680,10 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 continue;
             };
             let mut code = code_override.map_or_else(|| pattern.code.clone(), str::to_string);
-            // Killing by soldiers or armed groups is the use of military force (19), not an
-            // assault (18): "Troops killed 38 bandits", "Israeli warplanes ... killing".
-            if code.starts_with("18") && is_armed(&source) {
+            // Killing and destruction by soldiers or armed groups are the use of military
+            // force (19), not assault or seizure: "Troops killed 38 bandits and destroyed
+            // several camps", "Israeli warplanes ... killing".
+            if (code.starts_with("18") || code == "1712") && is_armed(&source) {
                 code = "190".to_string();
             }
             let root_code: String = code.chars().take(2).collect();
@@ -795,6 +797,15 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         let Some(token) = self.text.tokens.get(i) else {
             return false;
         };
+        // A plural before an auxiliary is a noun subject: "Strikes will not change ...".
+        let noun_subject = self.lower(i).ends_with('s')
+            && matches!(
+                self.lower(i + 1),
+                "will" | "would" | "can" | "could" | "are" | "were" | "have" | "had" | "may"
+            );
+        if noun_subject {
+            return false;
+        }
         if token.kind != TokenKind::Word || !super::text::is_capitalised(self.word(i)) {
             return true;
         }
@@ -1253,6 +1264,26 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         let mut clause = clause_of(trigger);
         let lowest = clause_of(first);
         let trigger_clause = clause;
+        // A relative clause's subject is the noun it hangs on: "Serbia, which has refused to
+        // join sanctions", "Kovac, who accused the opposition".
+        let clause_start = (first..trigger).find(|&i| clause_of(i) == trigger_clause);
+        if let Some(start) = clause_start {
+            let (comma, pronoun) = if self.word(start) == "," {
+                (start, start + 1)
+            } else {
+                (start.saturating_sub(1), start)
+            };
+            let relative = matches!(self.lower(pronoun), "who" | "which")
+                && self.word(comma) == ","
+                && !candidates
+                    .iter()
+                    .any(|a| a.first > pronoun && a.end <= trigger);
+            if relative {
+                if let Some(antecedent) = candidates.iter().rev().find(|a| a.end == comma) {
+                    return Some((*antecedent).clone());
+                }
+            }
+        }
         loop {
             // Earlier relative clauses are asides about the subject, not the subject: "President
             // X, who has sided with the protesters, accused ...".
