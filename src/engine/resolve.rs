@@ -212,15 +212,17 @@ pub fn resolve(data: &EngineData, text: &TextAnalysis<'_>, names: &[NameMention]
                 add_name(data, &mut drafts, &mut by_known, &mut by_text, inner);
             }
             let d = add_name(data, &mut drafts, &mut by_known, &mut by_text, name);
-            if let Some((_, (country, role))) = institutions
+            if let Some((_, institution)) = institutions
                 .iter()
                 .find(|(n, _)| n.first_token == name.first_token && n.end_token == name.end_token)
             {
                 if let Some(draft) = drafts.get_mut(d) {
-                    draft.country.get_or_insert_with(|| country.clone());
+                    if draft.country.is_none() {
+                        draft.country = institution.country.clone();
+                    }
                     draft
                         .actor_code
-                        .get_or_insert_with(|| format!("{country}{role}"));
+                        .get_or_insert_with(|| institution.actor_code.clone());
                 }
             }
             if name.entity_type == EntityType::Person {
@@ -377,22 +379,28 @@ const INSTITUTION_MODIFIERS: &[&str] = &[
     "health", "interior", "justice", "trade", "military",
 ];
 
-/// Institution phrases with their (country, CAMEO role).
+/// What an institution phrase tells about its organisation.
+struct Institution {
+    country: Option<String>,
+    actor_code: String,
+}
+
+/// Institution phrases with their country and CAMEO actor code.
 fn institution_phrases(
     data: &EngineData,
     text: &TextAnalysis<'_>,
     names: &[NameMention],
-) -> Vec<(NameMention, (String, String))> {
+) -> Vec<(NameMention, Institution)> {
     let lower = |k: usize| lookup_form(text.token_text(k)).to_lowercase();
-    let mut out: Vec<(NameMention, (String, String))> = Vec::new();
+    let mut out: Vec<(NameMention, Institution)> = Vec::new();
     for owner in names {
         let Some(known) = owner.known.and_then(|s| data.entities.get(s.entity)) else {
             continue;
         };
         let country = match (&known.kind, &known.country) {
-            (KnownKind::Country | KnownKind::Nationality, Some(c)) => c.clone(),
-            // The EU, the UN: bodies without a country keep an empty one.
-            (KnownKind::Organization(_), None) => String::new(),
+            (KnownKind::Country | KnownKind::Nationality, Some(c)) => Some(c.clone()),
+            // The EU, the UN: bodies without a country.
+            (KnownKind::Organization(_), None) => None,
             _ => continue,
         };
         let mut k = owner.end_token;
@@ -438,33 +446,11 @@ fn institution_phrases(
         let Some(span) = text.token_range_span(owner.first_token, end - 1) else {
             continue;
         };
-        let Some(role) =
-            (!country.is_empty() || known.actor_code.is_some()).then(|| role.to_string())
-        else {
-            continue;
-        };
-        let country = if country.is_empty() {
-            // "the European Union's delegation": the body's own code stands for a country.
-            match &known.actor_code {
-                Some(code) => {
-                    out.push((
-                        NameMention {
-                            span,
-                            first_token: owner.first_token,
-                            end_token: end,
-                            text: text.span_text(span).to_string(),
-                            entity_type: EntityType::Organization,
-                            known: None,
-                            title: None,
-                        },
-                        (code.clone(), String::new()),
-                    ));
-                    continue;
-                }
-                None => continue,
-            }
-        } else {
-            country
+        // "the European Union's delegation": a body without a country keeps its own code.
+        let actor_code = match (&country, &known.actor_code) {
+            (Some(country), _) => format!("{country}{role}"),
+            (None, Some(code)) => code.clone(),
+            (None, None) => continue,
         };
         out.push((
             NameMention {
@@ -476,7 +462,10 @@ fn institution_phrases(
                 known: None,
                 title: None,
             },
-            (country, role),
+            Institution {
+                country,
+                actor_code,
+            },
         ));
     }
     out
