@@ -182,6 +182,19 @@ struct ActorMention {
     name: String,
 }
 
+impl ActorMention {
+    /// A country standing as an actor the text implies rather than names, at token `at`.
+    fn country(country: &str, at: usize) -> ActorMention {
+        ActorMention {
+            first: at,
+            end: at,
+            entity: None,
+            code: country.to_string(),
+            name: country.to_string(),
+        }
+    }
+}
+
 /// Codes the events of the article.
 pub fn extract(
     data: &EngineData,
@@ -581,27 +594,18 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     match root.as_str() {
                         // Violence without a named victim falls on the country where it
                         // happens: "Indian missiles hit an air base in Punjab province".
-                        "17" | "18" | "19" | "20" => {
-                            self.sentence_place_country(first, end)
-                                .map(|country| ActorMention {
-                                    first: m.first,
-                                    end: m.first,
-                                    entity: None,
-                                    name: country.clone(),
-                                    code: country,
-                                })
-                        }
+                        "17" | "18" | "19" | "20" => self
+                            .sentence_place_country(first, end)
+                            .map(|country| ActorMention::country(&country, m.first)),
                         // A protest (or the threat of one) without a named target is against
                         // the government where it takes place.
                         "14" | "13" if code_override.is_some() || root == "14" => self
                             .sentence_place_country(first, end)
                             .or_else(|| self.dateline_country.clone())
                             .map(|country| ActorMention {
-                                first: m.first,
-                                end: m.first,
-                                entity: None,
                                 code: format!("{country}GOV"),
                                 name: format!("{country} government"),
+                                ..ActorMention::country(&country, m.first)
                             }),
                         _ => None,
                     }
@@ -1042,13 +1046,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
             (None, Some((a, b))) if b == source_country => a.clone(),
             _ => return None,
         };
-        Some(ActorMention {
-            first: at,
-            end: at,
-            entity: None,
-            name: country.clone(),
-            code: country,
-        })
+        Some(ActorMention::country(&country, at))
     }
 
     /// "both countries", "the two governments", "all sides" after a trigger, in a story about
@@ -1072,14 +1070,10 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         if !phrase {
             return None;
         }
-        let side = |country: &String| ActorMention {
-            first: m.first,
-            end: m.first,
-            entity: None,
-            name: country.clone(),
-            code: country.clone(),
-        };
-        Some((side(a), side(b)))
+        Some((
+            ActorMention::country(a, m.first),
+            ActorMention::country(b, m.first),
+        ))
     }
 
     /// The country of a place the sentence names with "in/at/near".
