@@ -815,8 +815,9 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 k -= 1;
                 skipped += 1;
             }
-            (k > first && matches!(self.lower(k - 1).as_str(), "from" | "of" | "at" | "for"))
-                .then_some(k - 1)
+            k.checked_sub(1).filter(|&p| {
+                p >= first && matches!(self.lower(p).as_str(), "from" | "of" | "at" | "for")
+            })
         };
         let preposition = in_apposition(f);
         if self
