@@ -1436,6 +1436,34 @@ mod tests {
     }
 
     #[test]
+    fn asides_coordinated_verbs_and_closing_attributions_keep_the_subject() {
+        let analysis = analyze(
+            "",
+            "Claire Dumont, who leads the CGT union, told the BBC the plan was \"not enough\".\n\
+             \"We will not stop,\" Emma Hartley, a trade analyst at the Brookings Institution, \
+             told Reuters.\n\
+             Zhao Lan demanded that the United States \"correct its practices\" and warned \
+             that China would \"take resolute countermeasures\".\n\
+             The White House remained \"open to a fair deal\" and would host talks, Karen \
+             Holloway said.\n\
+             \"This is a provocation,\" the Chinese foreign ministry said, accusing Manila of \
+             staging it.",
+        );
+        let speakers: Vec<Option<String>> = direct(&analysis).into_iter().map(|q| q.1).collect();
+        assert_eq!(
+            speakers,
+            [
+                Some("Claire Dumont".to_string()),
+                Some("Emma Hartley".to_string()),
+                Some("Zhao Lan".to_string()),
+                Some("Zhao Lan".to_string()),
+                Some("Karen Holloway".to_string()),
+                Some("Chinese foreign ministry".to_string()),
+            ]
+        );
+    }
+
+    #[test]
     fn partial_quotes_take_the_reporting_subject_and_scare_quotes_are_dropped() {
         let analysis = analyze(
             "",
