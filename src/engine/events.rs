@@ -1751,6 +1751,21 @@ mod tests {
     }
 
     #[test]
+    fn relative_clauses_act_for_their_antecedent_and_armed_killing_is_force() {
+        let found = events(
+            "Brussels criticised Serbia, which has refused to join sanctions against Moscow.",
+        );
+        assert!(found.contains(&triple("12", "SRB", "RUS")), "{found:?}");
+        assert!(!found.iter().any(|(r, s, _)| r == "12" && s == "IGO"), "{found:?}");
+        let found = events(
+            "Nigeria's army fights bandits in Nigeria. Nigerian troops killed 38 bandits in \
+             Zamfara state, the army said. Nigeria is large.",
+        );
+        assert!(found.iter().any(|(r, s, _)| r == "19" && s == "NGA"), "{found:?}");
+        assert!(!found.iter().any(|(r, _, _)| r == "18"), "{found:?}");
+    }
+
+    #[test]
     fn a_party_subject_is_not_the_owner_of_the_government() {
         let body = "Downing Street and the Home Office met. Downing Street said nothing. \
                     The Conservatives accused the government of failing.";
