@@ -1756,12 +1756,18 @@ mod tests {
             "Brussels criticised Serbia, which has refused to join sanctions against Moscow.",
         );
         assert!(found.contains(&triple("12", "SRB", "RUS")), "{found:?}");
-        assert!(!found.iter().any(|(r, s, _)| r == "12" && s == "IGO"), "{found:?}");
+        assert!(
+            !found.iter().any(|(r, s, _)| r == "12" && s == "IGO"),
+            "{found:?}"
+        );
         let found = events(
             "Nigeria's army fights bandits in Nigeria. Nigerian troops killed 38 bandits in \
              Zamfara state, the army said. Nigeria is large.",
         );
-        assert!(found.iter().any(|(r, s, _)| r == "19" && s == "NGA"), "{found:?}");
+        assert!(
+            found.iter().any(|(r, s, _)| r == "19" && s == "NGA"),
+            "{found:?}"
+        );
         assert!(!found.iter().any(|(r, _, _)| r == "18"), "{found:?}");
     }
 
