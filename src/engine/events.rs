@@ -654,6 +654,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 .is_none()
                 .then(|| self.both_sides_after(m, end, &source))
                 .flatten();
+            // A target the story implies rather than the sentence names is less certain.
+            let inferred_target = named_target.is_none();
             let Some(target) = named_target
                 .or_else(|| both.as_ref().map(|(first_side, _)| first_side.clone()))
                 .or_else(|| {
@@ -713,7 +715,8 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                 location: self.location(m, first, end),
                 modality,
                 quote_id: self.quote_at(trigger_span),
-                confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9),
+                confidence: (0.45 + 0.1 * m.specificity as f32).min(0.9)
+                    * if inferred_target { 0.75 } else { 1.0 },
             };
             for (source, target) in also {
                 events.push(Event {
@@ -1713,6 +1716,30 @@ mod tests {
         let found = events(body);
         assert!(found.contains(&triple("03", "DEU", "SDN")), "{found:?}");
         assert!(found.contains(&triple("17", "SDN", "SDN")), "{found:?}");
+    }
+
+    #[test]
+    fn an_implied_target_lowers_the_confidence() {
+        let engine = Engine::new().expect("engine");
+        let pledge = |last: &str| {
+            let body = format!(
+                "Sudan's army fought in Khartoum. Sudan said aid to Sudan was blocked. {last}"
+            );
+            let analysis = engine.analyze(&Document {
+                title: "",
+                body: &body,
+                published: None,
+            });
+            analysis
+                .events
+                .iter()
+                .find(|e| e.root_code == "03")
+                .map(|e| e.confidence)
+                .expect("a pledge is coded")
+        };
+        let implied = pledge("Germany pledged 25 million euros for food.");
+        let named = pledge("Germany pledged 25 million euros to Sudan.");
+        assert!(implied < named, "{implied} vs {named}");
     }
 
     #[test]
