@@ -125,7 +125,7 @@ fn plausible_pair(source: &ActorMention, target: &ActorMention) -> bool {
 }
 
 fn same_country(a: &ActorMention, b: &ActorMention) -> bool {
-    a.code.get(..3) == b.code.get(..3)
+    a.country_code() == b.country_code()
 }
 
 /// What makes two coded events the same happening.
@@ -183,6 +183,11 @@ struct ActorMention {
 }
 
 impl ActorMention {
+    /// The actor's country: the first three letters of its CAMEO code.
+    fn country_code(&self) -> &str {
+        self.code.get(..3).unwrap_or(&self.code)
+    }
+
     /// A country standing as an actor the text implies rather than names, at token `at`.
     fn country(country: &str, at: usize) -> ActorMention {
         ActorMention {
@@ -589,7 +594,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
                     .filter(|_| !has_agent)
                     .and_then(|s| self.coordinated_with(s, &actors));
                 // Not "sites bombed by Israel and the United States": agents acting together.
-                joint = coordinated.is_some() && target.is_none() && !has_agent;
+                joint = coordinated.is_some() && target.is_none();
                 let target = target.or(coordinated).or_else(|| {
                     match root.as_str() {
                         // Violence without a named victim falls on the country where it
@@ -1040,7 +1045,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         at: usize,
         domestic: bool,
     ) -> Option<ActorMention> {
-        let source_country = source.code.get(..3).unwrap_or(&source.code);
+        let source_country = source.country_code();
         let country = match (&self.story_country, &self.story_sides) {
             (Some(country), _) => country.clone(),
             // Arrests and detentions are done at home: "police arrested two suspects".
@@ -1061,7 +1066,7 @@ impl<'d, 't, 'a, 'e> Coder<'d, 't, 'a, 'e> {
         source: &ActorMention,
     ) -> Option<(ActorMention, ActorMention)> {
         let (a, b) = self.story_sides.as_ref()?;
-        let source_country = source.code.get(..3).unwrap_or(&source.code);
+        let source_country = source.country_code();
         if source_country == a || source_country == b {
             return None;
         }

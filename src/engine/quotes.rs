@@ -325,6 +325,11 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         })
     }
 
+    fn is_person(&self, e: usize) -> bool {
+        self.entity(e)
+            .is_some_and(|x| x.entity_type == EntityType::Person)
+    }
+
     /// Entities that can speak: people, organisations, places standing for governments.
     fn can_speak(&self, e: usize) -> bool {
         self.entity(e).is_some_and(|entity| {
@@ -411,9 +416,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         if let Some((m_first, end, e, _)) =
             self.index.starting_at(i).map(|(end, e, k)| (i, end, e, k))
         {
-            let person = self
-                .entity(e)
-                .is_some_and(|x| x.entity_type == EntityType::Person);
+            let person = self.is_person(e);
             if person && self.word(end) == "," {
                 let close = (end + 1..(end + 16).min(sentence_end)).find(|&k| self.word(k) == ",");
                 if let Some(v) = close.map(|c| c + 1).filter(|&v| self.is_speech_verb(v)) {
@@ -455,9 +458,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 }
                 if let Some((end, e, _)) = self.index.starting_at(j) {
                     if self.can_speak(e) && !self.is_media(e) {
-                        let person = self
-                            .entity(e)
-                            .is_some_and(|x| x.entity_type == EntityType::Person);
+                        let person = self.is_person(e);
                         if person {
                             return Some(self.mention_cue(j, end, e, Some(verb), 0.9));
                         }
@@ -541,43 +542,44 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         let v = (i + 1..(i + 6).min(sentence_end)).find(|&k| self.is_speech_verb(k))?;
         // Only a description: no person named in it, and a role or people noun right before
         // the verb (an adverb may stand between: "the official later said").
-        let names_person = self.index.within(i, v).any(|(_, _, e, _)| {
-            self.entity(e)
-                .is_some_and(|x| x.entity_type == EntityType::Person)
-        });
+        let names_person = self
+            .index
+            .within(i, v)
+            .any(|(_, _, e, _)| self.is_person(e));
         let head = (i + 1..v).rev().find(|&k| self.is_role_noun(k))?;
         if names_person || head + 2 < v {
             return None;
         }
-        // "A Downing Street spokesperson said": a spokesperson's words are the body's.
-        if self.lower(head).starts_with("spokes") {
-            if let Some((f, end, e, _)) = self
-                .index
-                .within(i + 1, head)
-                .find(|&(_, _, e, _)| self.can_speak(e))
-            {
-                return Some(self.mention_cue(f, end, e, Some(self.word(v).to_string()), 0.75));
-            }
-        }
         // "the minister said" resolved to a person is a mention, not a description; and "the
         // official" is unnamed only after "a senior official" introduced someone unnamed.
-        if definite {
+        let description = if definite {
             if self.index.within(i, v).next().is_some() {
                 return None;
             }
             let introduction = self.unnamed_introduction(i, head)?;
-            // "A Downing Street spokesperson said ... the spokesperson said": the body's.
-            if self.lower(head).starts_with("spokes") {
-                if let Some((f, end, e, _)) = self
-                    .index
-                    .within(introduction + 1, introduction + 5)
-                    .find(|&(_, _, e, _)| self.can_speak(e))
-                {
-                    return Some(Cue {
+            introduction + 1..introduction + 5
+        } else {
+            i + 1..head
+        };
+        // "A Downing Street spokesperson said (... the spokesperson said)": a spokesperson's
+        // words are the body's.
+        if self.lower(head).starts_with("spokes") {
+            if let Some((f, end, e, _)) = self
+                .index
+                .within(description.start, description.end)
+                .find(|&(_, _, e, _)| self.can_speak(e))
+            {
+                let cue = self.mention_cue(f, end, e, Some(self.word(v).to_string()), 0.75);
+                // The body is named in an earlier sentence, not at this quote.
+                return Some(if definite {
+                    Cue {
                         mention_span: None,
-                        ..self.mention_cue(f, end, e, Some(self.word(v).to_string()), 0.7)
-                    });
-                }
+                        confidence: 0.7,
+                        ..cue
+                    }
+                } else {
+                    cue
+                });
             }
         }
         Some(Cue {
@@ -613,10 +615,10 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                     .is_some_and(|t| t.kind == TokenKind::Word)
             })
             .find(|&k| self.is_role_noun(k))?;
-        let names_person = self.index.within(i, head + 1).any(|(_, _, e, _)| {
-            self.entity(e)
-                .is_some_and(|x| x.entity_type == EntityType::Person)
-        });
+        let names_person = self
+            .index
+            .within(i, head + 1)
+            .any(|(_, _, e, _)| self.is_person(e));
         (!names_person).then_some(Cue {
             entity: UNNAMED_SPEAKER,
             mention_span: None,
@@ -671,8 +673,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             .index
             .within(comma + 1, (comma + 6).min(sentence_end))
             .find(|&(f, _, e, _)| {
-                self.entity(e)
-                    .is_some_and(|x| x.entity_type == EntityType::Person)
+                self.is_person(e)
                     && (comma + 1..f).all(|k| {
                         self.text
                             .tokens
@@ -781,13 +782,9 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             // The sentence's first person, else its first speaker: "The Iranian foreign
             // ministry spokesperson, Hossein Karimi, called ... and said".
             let candidates: Vec<_> = candidates.collect();
-            let is_person = |e: usize| {
-                self.entity(e)
-                    .is_some_and(|x| x.entity_type == EntityType::Person)
-            };
             candidates
                 .iter()
-                .find(|m| is_person(m.2))
+                .find(|m| self.is_person(m.2))
                 .or_else(|| {
                     candidates
                         .iter()
@@ -829,9 +826,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
                 pend < f
                     && pf >= first
                     && (self.word(pend) == "," || Some(pend) == preposition)
-                    && self
-                        .entity(pe)
-                        .is_some_and(|x| x.entity_type == EntityType::Person)
+                    && self.is_person(pe)
             });
             if let Some(&(pf, pend, pe, pkind)) = person {
                 (f, end, e, kind) = (pf, pend, pe, pkind);
@@ -987,13 +982,10 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
         }
         // Only people named after the previous quote interrupt the run: the speaker's own
         // introduction ("Dave Prentis, general secretary of Unison, said") names others too.
-        let someone_else = self.index.within(prev_close + 1, open).any(|(f, _, e, _)| {
-            !self.is_quoted(f)
-                && e != prev_cue.entity
-                && self
-                    .entity(e)
-                    .is_some_and(|x| x.entity_type == EntityType::Person)
-        });
+        let someone_else = self
+            .index
+            .within(prev_close + 1, open)
+            .any(|(f, _, e, _)| !self.is_quoted(f) && e != prev_cue.entity && self.is_person(e));
         if someone_else {
             return None;
         }
@@ -1236,11 +1228,7 @@ impl<'d, 't, 'a, 'e> Extractor<'d, 't, 'a, 'e> {
             // "According to Rubio, CLAUSE" with a person.
             if self.lower(first) == "according" && self.lower(first + 1) == "to" {
                 if let Some((m_first, m_end, e)) = self.next_mention(first + 2, end, 4) {
-                    if self
-                        .entity(e)
-                        .is_some_and(|x| x.entity_type == EntityType::Person)
-                        && self.word(m_end) == ","
-                    {
+                    if self.is_person(e) && self.word(m_end) == "," {
                         let cue = self.mention_cue(
                             m_first,
                             m_end,
